@@ -298,6 +298,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         ndim = getattr(X, "ndim", None)
         if ndim is None or ndim == 1:
             docs = X if ndim is None else list(X)
+            if len(docs) == 0:
+                return []
             if not any(isinstance(doc, str) for doc in docs):
                 return None  # numeric, or nested lists: validate_data decides
             return _documents_to_tokens(docs, self._analyzer())
@@ -323,7 +325,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         fitted_text = not reset and hasattr(self, "vocabulary_")
         if tokens is not None:
             if len(tokens) == 0:
-                raise ValueError("Found 0 documents in X; at least 1 is required.")
+                raise ValueError("Found 0 documents (samples) in X; at least 1 is required.")
             if not reset and not fitted_text:
                 raise ValueError(
                     f"This {type(self).__name__} was fitted on numeric sequences, but "
@@ -433,7 +435,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                 params["Wxh"][:, -1] = 0.0  # the unknown-word column starts at zero
         if kind == "numeric":
             data = data.astype(dtype, copy=False)
-        with _blas_limits(self.hidden_size):
+        # a diverging run overflows: the non-finite loss is reported by a clear error
+        with _blas_limits(self.hidden_size), np.errstate(over="ignore", invalid="ignore"):
             self._train(data, y_index, sample_weight, params, rng)
         return self
 

@@ -1,0 +1,299 @@
+"""RNNSentimentClassifier: fitted state, labels, reproducibility, the training step."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_rnn import RNNSentimentClassifier
+from sklearn_rnn.datasets import load_seed_sentiment
+
+DOCS = ["good movie", "bad movie", "very good", "very bad", "not bad", "not good",
+        "good good", "bad bad", "", "i liked it a lot"]
+LABELS = ["pos", "neg", "pos", "neg", "pos", "neg", "pos", "neg", "neg", "pos"]
+
+
+@pytest.fixture(scope="module")
+def seed_data():
+    return load_seed_sentiment()
+
+
+@pytest.fixture(scope="module")
+def fitted(seed_data):
+    X_train, _, y_train, _ = seed_data
+    return RNNSentimentClassifier(random_state=1).fit(X_train, y_train)
+
+
+def _tutorial_proba(weights, ids):
+    """predict_proba by the tutorial's formulas, one-hot column vectors and all."""
+    Wxh, Whh, Why = weights["Wxh"], weights["Whh"], weights["Why"]
+    h = np.zeros((Whh.shape[0], 1))
+    for i in ids:
+        x = np.zeros((Wxh.shape[1], 1))
+        x[i] = 1
+        h = np.tanh(Wxh @ x + Whh @ h + weights["bh"][:, None])
+    y = (Why @ h + weights["by"][:, None])[:, 0]
+    return np.exp(y - y.max()) / np.exp(y - y.max()).sum()
+
+
+def test_fitted_attributes(fitted):
+    H, V = 64, len(fitted.vocabulary_) + 1
+    shapes = {k: v.shape for k, v in fitted.weights_.items()}
+    assert shapes == {"Wxh": (H, V), "Whh": (H, H), "Why": (2, H), "bh": (H,), "by": (2,)}
+    assert sorted(fitted.vocabulary_.values()) == list(range(V - 1))
+    assert list(fitted.vocabulary_) == sorted(fitted.vocabulary_)
+    assert len(fitted.vocabulary_) == 18  # the tutorial's 18 words
+    assert fitted.n_iter_ == len(fitted.loss_curve_)
+    assert fitted.loss_ == fitted.loss_curve_[-1]
+    np.testing.assert_array_equal(fitted.classes_, [False, True])
+    assert not hasattr(fitted, "n_features_in_")
+    # every word of the training set is in the vocabulary: the unknown column is unused
+    np.testing.assert_array_equal(fitted.weights_["Wxh"][:, -1], 0.0)
+
+
+def test_weights_reproduce_predict_proba_with_the_tutorials_formula(fitted):
+    docs = ["i am not at all happy", "this is good", "", "i am xyzzy good"]
+    proba = fitted.predict_proba(docs)
+    unknown = len(fitted.vocabulary_)
+    for doc, p in zip(docs, proba):
+        ids = [fitted.vocabulary_.get(w, unknown) for w in doc.split()]
+        np.testing.assert_allclose(p, _tutorial_proba(fitted.weights_, ids), rtol=1e-10)
+
+
+def test_probability_invariants(fitted, seed_data):
+    X = seed_data[1] + ["", "totally unseen words here"]
+    proba = fitted.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(fitted.predict(X), fitted.classes_[proba.argmax(axis=1)])
+    np.testing.assert_allclose(fitted.predict_log_proba(X), np.log(proba))
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(LABELS),
+        np.array([s == "pos" for s in LABELS]),
+        np.array([7 if s == "pos" else -3 for s in LABELS]),
+        np.array([["a", "b", "c"][i % 3] for i in range(len(LABELS))], dtype=object),
+    ],
+)
+def test_labels_come_back_as_given(labels):
+    clf = RNNSentimentClassifier(random_state=0, max_iter=30).fit(DOCS, labels)
+    np.testing.assert_array_equal(clf.classes_, np.unique(labels))
+    pred = clf.predict(DOCS)
+    assert pred.dtype == clf.classes_.dtype
+    assert set(pred) <= set(labels)
+
+
+@pytest.mark.parametrize("batch_size", ["auto", 3])
+def test_random_state_makes_fits_bit_identical(batch_size):
+    params = dict(random_state=3, batch_size=batch_size, max_iter=15)
+    a = RNNSentimentClassifier(**params).fit(DOCS, LABELS)
+    b = RNNSentimentClassifier(**params).fit(DOCS, LABELS)
+    for k in a.weights_:
+        np.testing.assert_array_equal(a.weights_[k], b.weights_[k])
+    assert a.loss_curve_ == b.loss_curve_
+    c = RNNSentimentClassifier(**{**params, "random_state": 4}).fit(DOCS, LABELS)
+    assert not np.array_equal(a.weights_["Whh"], c.weights_["Whh"])
+
+
+def test_sample_order_does_not_matter():
+    order = np.random.default_rng(0).permutation(len(DOCS))
+    a = RNNSentimentClassifier(random_state=0, max_iter=20).fit(DOCS, LABELS)
+    b = RNNSentimentClassifier(random_state=0, max_iter=20).fit(
+        [DOCS[i] for i in order], np.array(LABELS)[order]
+    )
+    np.testing.assert_array_equal(a.predict_proba(DOCS), b.predict_proba(DOCS))
+
+
+def test_integer_weights_equal_repeated_documents():
+    w = np.array([0, 1, 2, 3, 1, 2, 0, 4, 1, 1])
+    a = RNNSentimentClassifier(random_state=0, max_iter=20).fit(DOCS, LABELS, sample_weight=w)
+    b = RNNSentimentClassifier(random_state=0, max_iter=20).fit(
+        np.repeat(DOCS, w), np.repeat(LABELS, w)
+    )
+    np.testing.assert_allclose(a.predict_proba(DOCS), b.predict_proba(DOCS), rtol=1e-12)
+
+
+def _mean_loss(clf, X, y_index, w):
+    proba = clf.predict_proba(X)
+    return -np.sum(w * np.log(proba[np.arange(len(X)), y_index])) / w.sum()
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_one_full_batch_sgd_epoch_steps_by_minus_lr_times_the_gradient(weighted):
+    # the gradient is taken by central finite differences of the mean loss computed
+    # through predict_proba, independently of the engine's backward pass
+    X = ["good movie", "bad movie", "not good", "a very good movie", "bad"]
+    y = np.array([1, 0, 0, 1, 0])
+    w = np.array([1.0, 2.0, 0.5, 1.0, 3.0]) if weighted else np.ones(5)
+    lr = 0.1
+    clf = RNNSentimentClassifier(hidden_size=4, solver="sgd", momentum=0.0, alpha=0.0,
+                                 clip_value=None, learning_rate_init=lr, max_iter=1,
+                                 random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y, sample_weight=w)
+        before = {k: v.copy() for k, v in clf.weights_.items()}
+        grads = {}
+        for name, value in clf.weights_.items():
+            grads[name] = np.zeros_like(value)
+            for i in np.ndindex(value.shape):
+                old = value[i]
+                value[i] = old + 1e-6
+                plus = _mean_loss(clf, X, y, w)
+                value[i] = old - 1e-6
+                minus = _mean_loss(clf, X, y, w)
+                value[i] = old
+                grads[name][i] = (plus - minus) / 2e-6
+        clf.set_params(warm_start=True).fit(X, y, sample_weight=w)
+    for name in before:
+        np.testing.assert_allclose(clf.weights_[name] - before[name], -lr * grads[name],
+                                   rtol=1e-5, atol=1e-10, err_msg=name)
+
+
+def test_unknown_column_learns_from_words_left_out():
+    docs = ["good rare1", "bad rare2", "good", "bad", "good rare3", "bad"]
+    y = [1, 0, 1, 0, 1, 0]
+    clf = RNNSentimentClassifier(min_df=2, random_state=0, max_iter=20).fit(docs, y)
+    assert clf.vocabulary_ == {"bad": 0, "good": 1}
+    assert np.any(clf.weights_["Wxh"][:, 2] != 0)
+    clf = RNNSentimentClassifier(max_features=1, random_state=0, max_iter=20).fit(docs, y)
+    assert len(clf.vocabulary_) == 1
+
+
+def test_unseen_words_and_empty_documents_predict(fitted):
+    proba = fitted.predict_proba(["", "zebra quantum", "i am zebra happy"])
+    assert proba.shape == (3, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    w = fitted.weights_
+    empty = np.exp(w["by"]) / np.exp(w["by"]).sum()
+    np.testing.assert_allclose(proba[0], empty)
+    # an unseen word keeps its time step: it is not the same as dropping it
+    assert not np.allclose(proba[2], fitted.predict_proba(["i am happy"])[0])
+
+
+def test_max_len_keeps_the_last_tokens():
+    clf = RNNSentimentClassifier(max_len=2, random_state=0, max_iter=20).fit(DOCS, LABELS)
+    np.testing.assert_allclose(clf.predict_proba(["it was a very good movie"]),
+                               clf.predict_proba(["good movie"]), rtol=1e-12)
+
+
+def test_enormous_document_predicts(fitted):
+    doc = " ".join(["not good"] * 50_000 + ["happy"])
+    proba = fitted.predict_proba([doc, "happy"])
+    assert np.all(np.isfinite(proba))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_batch_composition_does_not_change_predictions(fitted, seed_data):
+    X = seed_data[0] + seed_data[1]
+    together = fitted.predict_proba(X)
+    alone = np.vstack([fitted.predict_proba([doc]) for doc in X])
+    np.testing.assert_allclose(together, alone, rtol=0, atol=1e-12)
+
+
+def test_predict_is_thread_safe(fitted, seed_data):
+    from concurrent.futures import ThreadPoolExecutor
+
+    X = seed_data[0] * 5
+    expected = fitted.predict_proba(X)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(fitted.predict_proba, [X] * 8))
+    for r in results:
+        np.testing.assert_array_equal(r, expected)
+
+
+def test_numeric_sequences_2d_and_3d():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 6, 2))
+    y = (X[:, :, 0].sum(axis=1) > X[:, :, 1].sum(axis=1)).astype(int)
+    clf = RNNSentimentClassifier(random_state=0).fit(X, y)
+    assert clf.score(X, y) > 0.9
+    assert clf.n_features_in_ == 6
+    assert clf.weights_["Wxh"].shape == (64, 2)
+    X2 = rng.normal(size=(100, 5))
+    y2 = (X2[:, -1] > 0).astype(int)
+    clf2 = RNNSentimentClassifier(random_state=0).fit(X2, y2)
+    assert clf2.score(X2, y2) > 0.9
+    assert clf2.weights_["Wxh"].shape == (64, 1)
+
+
+def test_refitting_switches_input_kind_cleanly():
+    rng = np.random.default_rng(0)
+    clf = RNNSentimentClassifier(random_state=0, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(rng.normal(size=(10, 3)), [0, 1] * 5)
+        assert clf.n_features_in_ == 3 and not hasattr(clf, "vocabulary_")
+        clf.fit(DOCS, LABELS)
+        assert hasattr(clf, "vocabulary_") and not hasattr(clf, "n_features_in_")
+        clf.fit(rng.normal(size=(10, 4)), [0, 1] * 5)
+        assert clf.n_features_in_ == 4 and not hasattr(clf, "vocabulary_")
+
+
+def test_text_containers_agree(fitted, seed_data):
+    pd = pytest.importorskip("pandas")
+    X = seed_data[1]
+    expected = fitted.predict_proba(X)
+    for container in (tuple(X), np.array(X), np.array(X, dtype=object), pd.Series(X),
+                      pd.DataFrame({"text": X}), np.array(X, dtype=object)[:, None]):
+        np.testing.assert_array_equal(fitted.predict_proba(container), expected)
+
+
+def test_pre_tokenised_rows(fitted):
+    rows = np.array([["i", "am", "happy"], ["this", "is", None], ["not", "good", np.nan]],
+                    dtype=object)
+    np.testing.assert_allclose(
+        fitted.predict_proba(rows),
+        fitted.predict_proba(["i am happy", "this is", "not good"]),
+        rtol=1e-12,
+    )
+
+
+def test_warm_start_continues_and_guards():
+    clf = RNNSentimentClassifier(random_state=0, max_iter=5, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(DOCS, LABELS)
+        vocab, loss = dict(clf.vocabulary_), clf.loss_
+        clf.fit(DOCS + ["brand new words"], LABELS + ["pos"])
+        assert clf.vocabulary_ == vocab
+        assert clf.loss_curve_[0] < loss + 0.05  # continued, did not restart at ln 2
+        with pytest.raises(ValueError, match="hidden_size"):
+            clf.set_params(hidden_size=8).fit(DOCS, LABELS)
+        clf.set_params(hidden_size=64)
+        with pytest.raises(ValueError, match="numeric"):
+            clf.fit(np.ones((4, 3)), [0, 1, 0, 1])
+        with pytest.raises(ValueError, match="not in classes_"):
+            clf.fit(DOCS, ["other"] + LABELS[1:])
+
+
+def test_convergence_warning_and_verbose(capsys):
+    with pytest.warns(ConvergenceWarning, match="maximum iterations"):
+        RNNSentimentClassifier(max_iter=2, random_state=0, verbose=1).fit(DOCS, LABELS)
+    out = capsys.readouterr().out
+    assert out.count("Iteration") == 2 and "loss = " in out
+    with pytest.warns(ConvergenceWarning):
+        RNNSentimentClassifier(max_iter=2, random_state=0).fit(DOCS, LABELS)
+    assert capsys.readouterr().out == ""
+
+
+def test_divergence_raises_and_leaves_finite_weights():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 5)) * 1e3
+    y = np.arange(40) % 2
+    clf = RNNSentimentClassifier(solver="sgd", learning_rate_init=1e307, momentum=0.0,
+                                 clip_value=None, random_state=0, max_iter=50)
+    with pytest.raises(ValueError, match="learning_rate_init"):
+        clf.fit(X, y)
+    assert all(np.all(np.isfinite(v)) for v in clf.weights_.values())
+
+
+def test_float32():
+    clf = RNNSentimentClassifier(dtype="float32", random_state=1).fit(*load_seed_sentiment()[::2])
+    assert all(v.dtype == np.float32 for v in clf.weights_.values())
+    X_train, X_test, y_train, y_test = load_seed_sentiment()
+    assert clf.score(X_test, y_test) >= 0.9
+    assert clf.predict_proba(X_test).dtype == np.float64

@@ -1,0 +1,139 @@
+"""Bad input gets a clear error that says what was wrong and where."""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from sklearn_rnn import RNNSentimentClassifier
+
+DOCS = ["good", "bad", "not good", "not bad"]
+Y = [1, 0, 0, 1]
+
+
+@pytest.fixture(scope="module")
+def text_model():
+    return RNNSentimentClassifier(random_state=0, max_iter=5).fit(DOCS, Y)
+
+
+@pytest.fixture(scope="module")
+def numeric_model():
+    X = np.random.default_rng(0).normal(size=(8, 4))
+    return RNNSentimentClassifier(random_state=0, max_iter=5).fit(X, [0, 1] * 4)
+
+
+def test_bare_string():
+    with pytest.raises(ValueError, match="Iterable over raw text documents expected, string "
+                                         "object received"):
+        RNNSentimentClassifier().fit("good movie", [1])
+
+
+def test_bare_string_at_predict(text_model):
+    with pytest.raises(ValueError, match="Iterable over raw text documents expected"):
+        text_model.predict("good movie")
+
+
+@pytest.mark.parametrize(
+    "bad, where",
+    [(None, r"X\[2\] is None"), (3.5, r"X\[2\] is float 3\.5"), (b"x", r"X\[2\] is bytes")],
+)
+def test_non_string_document_names_position_and_type(bad, where, text_model):
+    X = ["good", "bad", bad, "not bad"]
+    with pytest.raises(ValueError, match=where):
+        RNNSentimentClassifier().fit(X, Y)
+    with pytest.raises(ValueError, match=where):
+        text_model.predict(X)
+
+
+@pytest.mark.parametrize("X", [[], np.array([], dtype=object), np.empty((0, 3))])
+def test_empty_corpus(X):
+    with pytest.raises(ValueError, match="0 (documents|sample)"):
+        RNNSentimentClassifier().fit(X, [])
+
+
+def test_length_mismatch():
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        RNNSentimentClassifier().fit(DOCS, Y[:3])
+
+
+@pytest.mark.parametrize("y, w", [([1, 1, 1, 1], None), ([1, 0, 1, 1], [1, 0, 1, 1])])
+def test_single_class(y, w):
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        RNNSentimentClassifier().fit(DOCS, y, sample_weight=w)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_numeric_input(value, numeric_model):
+    X = np.zeros((4, 4))
+    X[2, 1] = value
+    with pytest.raises(ValueError, match="(NaN|infinity)"):
+        RNNSentimentClassifier().fit(X, Y)
+    with pytest.raises(ValueError, match="(NaN|infinity)"):
+        numeric_model.predict(X)
+
+
+def test_non_finite_targets():
+    with pytest.raises(ValueError, match="NaN"):
+        RNNSentimentClassifier().fit(DOCS, [1.0, np.nan, 0.0, 1.0])
+
+
+def test_continuous_targets():
+    with pytest.raises(ValueError, match="Unknown label type"):
+        RNNSentimentClassifier().fit(DOCS, [0.5, 1.5, 0.25, 1.0])
+
+
+def test_negative_sample_weight():
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        RNNSentimentClassifier().fit(DOCS, Y, sample_weight=[1, -1, 1, 1])
+
+
+def test_text_then_numbers_and_numbers_then_text(text_model, numeric_model):
+    with pytest.raises(ValueError, match="fitted on text"):
+        text_model.predict(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="fitted on numeric sequences"):
+        numeric_model.predict(["good", "bad"])
+
+
+def test_wrong_number_of_steps_or_features(numeric_model):
+    with pytest.raises(ValueError, match="X has 3 features, but RNNSentimentClassifier is "
+                                         "expecting 4 features"):
+        numeric_model.predict(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="2 features per time step"):
+        numeric_model.predict(np.zeros((2, 4, 2)))
+
+
+def test_one_dimensional_numeric_input(numeric_model):
+    with pytest.raises(ValueError):
+        RNNSentimentClassifier().fit(np.arange(4.0), Y)
+    with pytest.raises(ValueError, match="Reshape your data"):
+        numeric_model.predict(np.arange(4.0))
+
+
+def test_four_dimensional_input():
+    with pytest.raises(ValueError, match="3-D"):
+        RNNSentimentClassifier().fit(np.zeros((4, 2, 2, 2)), Y)
+
+
+def test_not_fitted():
+    with pytest.raises(NotFittedError):
+        RNNSentimentClassifier().predict(DOCS)
+    with pytest.raises(NotFittedError):
+        RNNSentimentClassifier().predict_proba(DOCS)
+
+
+@pytest.mark.parametrize(
+    "param, value",
+    [("hidden_size", 0), ("solver", "lbfgs"), ("learning_rate_init", -1.0), ("batch_size", 0),
+     ("clip_value", 0.0), ("max_iter", 0), ("momentum", 1.5), ("min_df", 1.5),
+     ("max_len", 0), ("dtype", "float16"), ("tokenizer", "split")],
+)
+def test_invalid_parameter_names_the_parameter(param, value):
+    clf = RNNSentimentClassifier(**{param: value})  # __init__ only stores
+    assert clf.get_params()[param] == value
+    with pytest.raises(ValueError, match=f"'{param}' parameter"):
+        clf.fit(DOCS, Y)
+
+
+def test_sparse_input_is_rejected():
+    sp = pytest.importorskip("scipy.sparse")
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        RNNSentimentClassifier().fit(sp.csr_matrix(np.eye(4)), Y)

@@ -1,0 +1,46 @@
+"""Tokenization, vocabulary and token ids."""
+
+import numpy as np
+
+from sklearn_rnn._text import build_analyzer, build_vocabulary, encode
+
+
+def test_default_analyzer_keeps_one_letter_words_and_order():
+    analyzer = build_analyzer()
+    assert analyzer("I am a Happy cat, I") == ["i", "am", "a", "happy", "cat", "i"]
+
+
+def test_analyzer_options():
+    assert build_analyzer(lowercase=False)("I am") == ["I", "am"]
+    assert build_analyzer(token_pattern=r"\b\w\w+\b")("i am a cat") == ["am", "cat"]
+    assert build_analyzer(tokenizer=str.split)("Not-bad at all") == ["not-bad", "at", "all"]
+
+
+def test_vocabulary_is_sorted_and_deterministic():
+    docs = [["b", "a", "c"], ["c", "d"]]
+    assert build_vocabulary(docs) == {"a": 0, "b": 1, "c": 2, "d": 3}
+    assert build_vocabulary(docs[::-1]) == build_vocabulary(docs)
+
+
+def test_min_df_counts_documents():
+    docs = [["a", "a", "b"], ["b", "c"], ["b", "c"]]
+    assert build_vocabulary(docs, min_df=2) == {"b": 0, "c": 1}
+    assert build_vocabulary(docs, min_df=0.9) == {"b": 0}
+
+
+def test_max_features_keeps_the_most_frequent_ties_alphabetical():
+    docs = [["a", "a", "a", "b", "c"], ["d", "c", "b"]]
+    assert build_vocabulary(docs, max_features=2) == {"a": 0, "b": 1}
+
+
+def test_encode_unknown_and_empty_and_max_len():
+    vocab = {"a": 0, "b": 1}
+    enc = encode([["a", "zz", "b"], [], ["b"]], vocab)
+    np.testing.assert_array_equal(enc.ids, [0, 2, 1, 1])
+    np.testing.assert_array_equal(enc.starts, [0, 3, 3])
+    np.testing.assert_array_equal(enc.lengths, [3, 0, 1])
+    enc = encode([["a", "b", "a", "zz"], ["b"]], vocab, max_len=2)
+    np.testing.assert_array_equal(enc.ids, [0, 2, 1])
+    np.testing.assert_array_equal(enc.lengths, [2, 1])
+    sub = enc.subset(np.array([1]))
+    np.testing.assert_array_equal(sub.ids[sub.starts[0] : sub.starts[0] + sub.lengths[0]], [1])
