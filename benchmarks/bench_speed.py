@@ -1,0 +1,421 @@
+"""Speed and memory of RNNSentimentClassifier, side by side with the same model in PyTorch.
+
+Usage::
+
+    python benchmarks/bench_speed.py DATA_PATH
+    python benchmarks/bench_speed.py DATA_PATH --torch --repeats 2
+    python benchmarks/bench_speed.py DATA_PATH [--torch] [--epochs 2] [--lr 5e-3]
+        [--hidden 64] [--batch 32] [--repeats 1] [--dtype float64] [--threads 2]
+
+``DATA_PATH`` is the tweets corpus (``tweets_sentiment.csv.gz``, columns ``text`` and
+``sentiment``); every system uses the split
+``train_test_split(texts, labels, test_size=0.2, random_state=0, stratify=labels)``.
+
+What is measured:
+
+1. The tutorial's tiny data set: ``RNNSentimentClassifier(random_state=0)`` with default
+   parameters, best fit time of a few repeats and test accuracy.
+2. The tweets: training tokens/s (tokens of the training split counted with
+   scikit-learn's default ``CountVectorizer`` analyzer, ``sum(max(1, len(tokens)))``, times
+   the number of epochs, divided by the fit seconds), prediction tokens/s on the test
+   split, fit seconds, test accuracy and peak memory while fitting. Our estimator takes raw
+   text, so its times include its own tokenization. PyTorch is timed as its baseline
+   script does (training loop only; padding and forward pass only for prediction) and
+   also including its tokenization, vocabulary and padding.
+3. With ``--torch`` (if PyTorch imports): the PyTorch model with dense Adam and with
+   SparseAdam, alternating with our estimator (ours, torch-dense, torch-sparse, repeated
+   ``--repeats`` times), and the ratios ours/torch of the best throughput of each system.
+4. Memory: ``tracemalloc`` peak while fitting (it sees NumPy's allocations but not
+   PyTorch's tensor allocator), the sampled resident-set growth while fitting (Linux
+   only, approximate), ``ru_maxrss`` at the end, and the ``tracemalloc`` peak of
+   ``predict`` on the test split and on the test split repeated 4 times.
+
+This is a benchmark, not a test: numbers depend on the machine and its load, and nothing
+is asserted. PyTorch (``pip install torch``) is not a dependency of sklearn_rnn.
+"""
+
+import argparse
+import gc
+import resource
+import sys
+import threading
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.model_selection import train_test_split
+
+from sklearn_rnn import RNNSentimentClassifier
+from sklearn_rnn.datasets import load_seed_sentiment, load_text_csv
+
+MB = 1 << 20
+PREDICT_BATCH = 1024  # PyTorch prediction batch, as in the baseline
+
+
+# ----------------------------------------------------------------------------- helpers
+def count_tokens(token_lists):
+    """Tokens of a corpus as both sides count them: empty documents count as 1."""
+    return sum(max(1, len(tokens)) for tokens in token_lists)
+
+
+def _rss_bytes():
+    """Current resident set size, or None where /proc is not available."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * resource.getpagesize()
+    except OSError:
+        return None
+
+
+class RSSPeak:
+    """Context manager sampling the resident set size in a thread; ``.growth`` is the
+    peak minus the size on entry (approximate: freed memory the allocator keeps from
+    earlier runs is reused without growing the RSS)."""
+
+    def __init__(self, interval=0.002):
+        self.interval = interval
+        self.growth = None
+
+    def __enter__(self):
+        self._start = _rss_bytes()
+        self._peak = self._start
+        self._stop = threading.Event()
+        if self._start is not None:
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(self.interval):
+            self._peak = max(self._peak, _rss_bytes())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._start is not None:
+            self._thread.join()
+            self._peak = max(self._peak, _rss_bytes())
+            self.growth = self._peak - self._start
+
+
+def traced_peak(func, *args):
+    """Run ``func(*args)`` under tracemalloc; return (result, peak bytes allocated)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        result = func(*args)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
+def rss_growth(func, *args):
+    """Run ``func(*args)`` while sampling the RSS; return its growth in bytes or None."""
+    gc.collect()
+    with RSSPeak() as rss:
+        func(*args)
+    return rss.growth
+
+
+def max_rss_bytes():
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss if sys.platform == "darwin" else rss * 1024  # bytes on macOS, KiB on Linux
+
+
+def load_split(path):
+    texts, labels = load_text_csv(path)
+    return train_test_split(texts, labels, test_size=0.2, random_state=0, stratify=labels)
+
+
+# ------------------------------------------------------------------- sklearn_rnn side
+def bench_tutorial(repeats=5):
+    X_train, X_test, y_train, y_test = load_seed_sentiment()
+    times = []
+    for _ in range(repeats):
+        clf = RNNSentimentClassifier(random_state=0)
+        start = time.perf_counter()
+        clf.fit(X_train, y_train)
+        times.append(time.perf_counter() - start)
+    print(
+        f"tutorial data ({len(X_train)} train / {len(X_test)} test sentences), "
+        f"RNNSentimentClassifier(random_state=0), {clf.n_iter_} epochs: "
+        f"fit {min(times) * 1e3:.1f} ms (best of {repeats}), "
+        f"test accuracy {clf.score(X_test, y_test):.3f}"
+    )
+
+
+def make_ours(args):
+    return RNNSentimentClassifier(
+        hidden_size=args.hidden,
+        batch_size=args.batch,
+        solver="adam",
+        learning_rate_init=args.lr,
+        max_iter=args.epochs,
+        clip_value=1.0,
+        random_state=0,
+        dtype=args.dtype,
+    )
+
+
+def run_ours(data, args):
+    """Fit on raw training text and predict raw test text; times include tokenization."""
+    X_train, X_test, y_train, y_test = data
+    clf = make_ours(args)
+    start = time.perf_counter()
+    clf.fit(X_train, y_train)
+    fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    pred = clf.predict(X_test)
+    predict_s = time.perf_counter() - start
+    result = {"fit_s": fit_s, "predict_s": predict_s, "accuracy": float(np.mean(pred == y_test))}
+    return result, clf
+
+
+def memory_ours(data, args):
+    X_train, _, y_train, _ = data
+    rss = rss_growth(lambda: make_ours(args).fit(X_train, y_train))
+    _, peak = traced_peak(lambda: make_ours(args).fit(X_train, y_train))
+    return {"traced_peak": peak, "rss_growth": rss}
+
+
+def prediction_memory(clf, X_test, times=4):
+    """tracemalloc peak of ``predict`` minus the size of its output, for the test split
+    and for the test split repeated ``times`` times."""
+    rows = []
+    for n in (1, times):
+        X = list(X_test) * n  # built before tracing starts
+        pred, peak = traced_peak(clf.predict, X)
+        rows.append((n, len(X), peak, pred.nbytes))
+    return rows
+
+
+# ----------------------------------------------------------------------- PyTorch side
+# The model, training loop and prediction of torch_rnn_baseline.py (cell 'rnn').
+def torch_fit(torch, X_train, y_train, args, sparse):
+    """Tokenize, build the vocabulary, pad length-sorted batches, train.
+
+    Returns the state needed to predict and the seconds of preparation and of the
+    training loop (the time the baseline reports).
+    """
+    start = time.perf_counter()
+    analyzer = CountVectorizer().build_analyzer()
+    ttr = [analyzer(t) for t in X_train]
+    vocab = {w: i + 2 for i, w in enumerate(sorted({w for ts in ttr for w in ts}))}  # 0 pad, 1 unknown
+    classes = sorted(set(y_train))
+    cidx = {c: i for i, c in enumerate(classes)}
+
+    def pad(toks):
+        L = max(1, max(len(t) for t in toks))
+        ids = np.zeros((len(toks), L), np.int64)
+        lens = np.ones(len(toks), np.int64)
+        for i, t in enumerate(toks):
+            row = [vocab.get(w, 1) for w in t]
+            ids[i, : len(row)] = row
+            lens[i] = max(1, len(row))
+        return torch.from_numpy(ids), torch.from_numpy(lens)
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = torch.nn.Embedding(len(vocab) + 2, args.hidden, padding_idx=0, sparse=sparse)
+            self.rnn = torch.nn.RNN(args.hidden, args.hidden, batch_first=True)
+            self.out = torch.nn.Linear(args.hidden, len(classes))
+
+        def forward(self, x, lens):
+            o, _ = self.rnn(self.emb(x))
+            return self.out(o[torch.arange(len(lens)), lens - 1])
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    m = Model()
+    if sparse:
+        opts = [torch.optim.SparseAdam(list(m.emb.parameters()), lr=args.lr),
+                torch.optim.Adam([p for n, p in m.named_parameters() if not n.startswith("emb")],
+                                 lr=args.lr)]
+    else:
+        opts = [torch.optim.Adam(m.parameters(), lr=args.lr)]
+
+    ytr_a = np.array([cidx[c] for c in y_train])
+    order = np.argsort([len(t) for t in ttr], kind="stable")
+    batches = [order[i : i + args.batch] for i in range(0, len(order), args.batch)]
+    prepared = [(pad([ttr[j] for j in b]), torch.from_numpy(ytr_a[b])) for b in batches]
+    prep_s = time.perf_counter() - start
+
+    start = time.perf_counter()
+    for _ in range(args.epochs):
+        m.train()
+        for k in rng.permutation(len(prepared)):
+            (x, lens), yb = prepared[k]
+            for o in opts:
+                o.zero_grad()
+            loss = torch.nn.functional.cross_entropy(m(x, lens), yb)
+            loss.backward()
+            if not sparse:
+                torch.nn.utils.clip_grad_value_(m.parameters(), 1.0)
+            for o in opts:
+                o.step()
+    fit_s = time.perf_counter() - start
+    state = {"model": m, "pad": pad, "analyzer": analyzer, "classes": classes}
+    return state, prep_s, fit_s
+
+
+def torch_predict(torch, state, X_test):
+    """Tokenize (timed apart), then pad and run batches of 1024 sorted by length."""
+    start = time.perf_counter()
+    tte = [state["analyzer"](t) for t in X_test]
+    tokenize_s = time.perf_counter() - start
+    m, pad = state["model"], state["pad"]
+    m.eval()
+    order_te = np.argsort([len(t) for t in tte], kind="stable")
+    pred = np.empty(len(tte), np.int64)
+    with torch.no_grad():
+        start = time.perf_counter()
+        for i in range(0, len(order_te), PREDICT_BATCH):
+            b = order_te[i : i + PREDICT_BATCH]
+            x, lens = pad([tte[j] for j in b])
+            pred[b] = m(x, lens).argmax(1).numpy()
+        predict_s = time.perf_counter() - start
+    return np.asarray(state["classes"], dtype=object)[pred], tokenize_s, predict_s
+
+
+def run_torch(torch, data, args, sparse):
+    X_train, X_test, y_train, y_test = data
+    state, prep_s, fit_s = torch_fit(torch, X_train, y_train, args, sparse)
+    pred, tokenize_s, predict_s = torch_predict(torch, state, X_test)
+    return {
+        "fit_s": fit_s,
+        "prep_s": prep_s,
+        "predict_s": predict_s,
+        "tokenize_s": tokenize_s,
+        "accuracy": float(np.mean(pred == y_test)),
+    }
+
+
+def memory_torch(torch, data, args, sparse):
+    X_train, _, y_train, _ = data
+    rss = rss_growth(torch_fit, torch, X_train, y_train, args, sparse)
+    _, peak = traced_peak(torch_fit, torch, X_train, y_train, args, sparse)
+    return {"traced_peak": peak, "rss_growth": rss}
+
+
+# ------------------------------------------------------------------------- reporting
+def summarize(runs, n_train, n_test, epochs, with_prep):
+    """Best (max) throughput over the repeats of one system."""
+    fit = [r["fit_s"] + (r.get("prep_s", 0.0) if with_prep else 0.0) for r in runs]
+    predict = [r["predict_s"] + (r.get("tokenize_s", 0.0) if with_prep else 0.0) for r in runs]
+    accuracies = sorted({round(r["accuracy"], 4) for r in runs})
+    return {
+        "train_tps": max(n_train * epochs / s for s in fit),
+        "predict_tps": max(n_test / s for s in predict),
+        "fit_s": min(fit),
+        "accuracy": "/".join(f"{a:.4f}" for a in accuracies),
+    }
+
+
+def _mb(n):
+    return "n/a" if n is None else f"{n / MB:.1f}"
+
+
+def print_table(rows):
+    header = (f"{'system':<42} {'train tok/s':>11} {'predict tok/s':>13} {'fit s':>7} "
+              f"{'accuracy':>9} {'fit tracemalloc MB':>18} {'fit RSS+ MB':>11}")
+    print(header)
+    print("-" * len(header))
+    for name, s, mem in rows:
+        print(f"{name:<42} {s['train_tps']:>11,.0f} {s['predict_tps']:>13,.0f} {s['fit_s']:>7.2f} "
+              f"{s['accuracy']:>9} {_mb(mem['traced_peak']):>18} {_mb(mem['rss_growth']):>11}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("data", help="path of tweets_sentiment.csv.gz (columns text, sentiment)")
+    ap.add_argument("--torch", action="store_true", help="also run the PyTorch baseline")
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--lr", type=float, default=5e-3)
+    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--dtype", default="float64", choices=["float64", "float32"],
+                    help="dtype of our estimator (PyTorch always runs float32)")
+    ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    args = ap.parse_args(argv)
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+
+    torch = None
+    if args.torch:
+        try:
+            import torch
+        except ImportError as exc:
+            print(f"--torch given but PyTorch cannot be imported ({exc}): skipping PyTorch.")
+        else:
+            torch.set_num_threads(args.threads)
+
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}"
+          + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ""))
+    bench_tutorial()
+
+    data = load_split(args.data)
+    X_train, X_test = data[0], data[1]
+    analyzer = CountVectorizer().build_analyzer()
+    n_train = count_tokens(analyzer(t) for t in X_train)
+    n_test = count_tokens(analyzer(t) for t in X_test)
+    ours_analyzer = make_ours(args)._analyzer()
+    n_train_ours = count_tokens(ours_analyzer(t) for t in X_train)
+    print(
+        f"\ntweets: {len(X_train)} train / {len(X_test)} test documents; {n_train} / {n_test} "
+        f"tokens (CountVectorizer default analyzer, used for every tokens/s below; our "
+        f"estimator's own token_pattern gives {n_train_ours} training tokens)\n"
+        f"hidden={args.hidden} batch={args.batch} lr={args.lr} epochs={args.epochs} "
+        f"ours dtype={args.dtype} repeats={args.repeats}"
+    )
+
+    systems = ["ours"] + (["torch-dense", "torch-sparse"] if torch else [])
+    runs = {name: [] for name in systems}
+    clf = None
+    for repeat in range(args.repeats):
+        for name in systems:
+            if name == "ours":
+                result, clf = run_ours(data, args)
+            else:
+                result = run_torch(torch, data, args, sparse=name == "torch-sparse")
+            runs[name].append(result)
+            extra = (f" (+{result['prep_s']:.2f} s prep, +{result['tokenize_s']:.2f} s test tokenize)"
+                     if "prep_s" in result else "")
+            print(f"  repeat {repeat + 1} {name:<12} fit {result['fit_s']:.2f} s, predict "
+                  f"{result['predict_s']:.3f} s{extra}, accuracy {result['accuracy']:.4f}")
+
+    memory = {"ours": memory_ours(data, args)}
+    for name in systems[1:]:
+        memory[name] = memory_torch(torch, data, args, sparse=name == "torch-sparse")
+
+    best = {"ours": summarize(runs["ours"], n_train, n_test, args.epochs, with_prep=True)}
+    rows = [("ours (incl. its tokenization)", best["ours"], memory["ours"])]
+    for name in systems[1:]:
+        best[name] = summarize(runs[name], n_train, n_test, args.epochs, with_prep=False)
+        best[name + "+prep"] = summarize(runs[name], n_train, n_test, args.epochs, with_prep=True)
+        rows.append((f"{name} (loop only, as the baseline)", best[name], memory[name]))
+        rows.append((f"{name} (incl. tokenize/vocab/pad)", best[name + "+prep"], memory[name]))
+    print(f"\nbest of {args.repeats} repeat(s); fit memory from one extra fit per system "
+          "(tracemalloc does not see PyTorch's tensor allocator; RSS+ is approximate)")
+    print_table(rows)
+
+    if torch:
+        print("\nratios ours / torch (best throughput of each system; > 1 means ours is faster)")
+        for name in systems[1:]:
+            for key, label in ((name, "loop only"), (name + "+prep", "incl. prep")):
+                print(f"  ours / {name:<12} ({label:<10}): train tokens/s "
+                      f"{best['ours']['train_tps'] / best[key]['train_tps']:.2f}x, predict tokens/s "
+                      f"{best['ours']['predict_tps'] / best[key]['predict_tps']:.2f}x")
+
+    print("\nprediction memory of our estimator (tracemalloc peak minus the output array):")
+    for n, n_docs, peak, out in prediction_memory(clf, X_test):
+        print(f"  test split x{n} ({n_docs} documents): peak {peak / MB:.2f} MB, output "
+              f"{out / MB:.2f} MB, peak - output {(peak - out) / MB:.2f} MB")
+    print(f"\nru_maxrss of the process at the end: {max_rss_bytes() / MB:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
