@@ -26,7 +26,7 @@ from sklearn.utils.validation import (
 from threadpoolctl import threadpool_limits
 
 from . import _rnn
-from ._optim import SOLVERS, clip_gradients
+from ._optim import SOLVERS
 from ._text import TokenIds, build_analyzer, build_vocabulary, encode
 
 # 'auto' batch size: one full batch up to this many (distinct) samples, else _AUTO_BATCH
@@ -467,14 +467,13 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         if batch_size == "auto":
             batch_size = n_samples if n_samples <= _FULL_BATCH_MAX else _AUTO_BATCH
         batch_size = min(batch_size, n_samples)
+        common = dict(sparse=("Wxh",) if text else (), clip_value=self.clip_value)
         if self.solver == "adam":
-            optimizer = SOLVERS["adam"](
-                params, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
-            )
+            optimizer = SOLVERS["adam"](params, self.learning_rate_init, self.beta_1,
+                                        self.beta_2, self.epsilon, **common)
         else:
-            optimizer = SOLVERS["sgd"](
-                params, self.learning_rate_init, self.momentum, self.nesterovs_momentum
-            )
+            optimizer = SOLVERS["sgd"](params, self.learning_rate_init, self.momentum,
+                                       self.nesterovs_momentum, **common)
         lengths = data.lengths if text else np.full(n_samples, data.shape[1])
         n_tokens = int(lengths.sum())
         total_weight = float(sample_weight.sum())
@@ -485,7 +484,6 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         best_loss, no_improvement = np.inf, 0
         for epoch in range(self.max_iter):
             start = time.perf_counter()
-            snapshot = {k: v.copy() for k, v in params.items()}
             if full_batch:
                 batches = fixed
             else:
@@ -496,15 +494,14 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             epoch_loss = 0.0
             for batch, y_batch, w_batch in batches:
                 loss, grads = _rnn.loss_and_grads(params, batch, y_batch, w_batch, self.alpha)
-                if not np.isfinite(loss):
-                    self.weights_ = snapshot
+                if not _all_finite(loss, grads):
+                    self.weights_ = params  # still finite: the update is not applied
                     raise ValueError(
-                        f"The training loss became {loss} in epoch {epoch + 1}: training "
-                        "diverged. The learning rate is probably too high; lower "
-                        "learning_rate_init (or set clip_value). The weights are left as "
-                        "they were at the start of that epoch."
+                        f"The training loss or its gradient became {loss} in epoch "
+                        f"{epoch + 1}: training diverged. The learning rate is probably too "
+                        "high; lower learning_rate_init (or set clip_value). The weights "
+                        "are left as they were before that batch."
                     )
-                clip_gradients(grads, self.clip_value)
                 optimizer.update(params, grads)
                 epoch_loss += loss * float(w_batch.sum())
             epoch_loss /= total_weight
@@ -635,23 +632,26 @@ def _canonical(data, y, sample_weight):
     and sort: the same weighted objective, independent of the order of the samples."""
     keep = sample_weight > 0
     if isinstance(data, TokenIds):
-        ids = data.ids.tolist()
+        # a document's key is the bytes of its ids: cheap to slice, hash and sort
+        raw = data.ids.tobytes()
+        size = data.ids.itemsize
         merged = {}
         for s, n, label, w in zip(
             data.starts[keep].tolist(), data.lengths[keep].tolist(),
             y[keep].tolist(), sample_weight[keep].tolist(),
         ):
-            key = (tuple(ids[s : s + n]), label)
+            key = (raw[s * size : (s + n) * size], label)
             merged[key] = merged.get(key, 0.0) + w
         keys = sorted(merged)
-        lengths = np.array([len(k[0]) for k in keys], dtype=np.intp)
-        flat = np.fromiter((i for k in keys for i in k[0]), dtype=np.intp, count=lengths.sum())
+        flat = np.frombuffer(b"".join(k[0] for k in keys), dtype=data.ids.dtype).copy()
+        lengths = np.fromiter((len(k[0]) // size for k in keys), dtype=np.intp,
+                              count=len(keys))
         starts = np.zeros(len(keys), dtype=np.intp)
         np.cumsum(lengths[:-1], out=starts[1:])
         return (
             TokenIds(flat, starts, lengths),
-            np.array([k[1] for k in keys], dtype=np.intp),
-            np.array([merged[k] for k in keys]),
+            np.fromiter((k[1] for k in keys), dtype=np.intp, count=len(keys)),
+            np.fromiter((merged[k] for k in keys), dtype=np.float64, count=len(keys)),
         )
     X = data[keep]
     rows = np.column_stack([X.reshape(len(X), -1), y[keep]])
@@ -660,12 +660,21 @@ def _canonical(data, y, sample_weight):
     return unique[:, :-1].reshape((-1,) + X.shape[1:]), unique[:, -1].astype(np.intp), weights
 
 
+def _all_finite(loss, grads):
+    # a sum is finite only if every term is: one cheap reduction per gradient
+    total = loss
+    for grad in grads.values():
+        total += float((grad.values if isinstance(grad, _rnn.RowGrad) else grad).sum())
+    return np.isfinite(total)
+
+
 def _init_params(n_inputs, n_classes, hidden_size, rng, dtype):
-    """Uniform(-1/sqrt(H), 1/sqrt(H)) weights and zero biases; ``Wxh`` column-major so
-    that its columns (the token embeddings) are contiguous."""
+    """Uniform(-1/sqrt(H), 1/sqrt(H)) weights and zero biases. ``Wxh`` is drawn as its
+    transpose and stored column-major, so that its columns (the token embeddings) are
+    contiguous rows of ``Wxh.T``."""
     bound = 1.0 / np.sqrt(hidden_size)
     return {
-        "Wxh": np.asfortranarray(rng.uniform(-bound, bound, (hidden_size, n_inputs)), dtype),
+        "Wxh": rng.uniform(-bound, bound, (n_inputs, hidden_size)).astype(dtype).T,
         "Whh": rng.uniform(-bound, bound, (hidden_size, hidden_size)).astype(dtype),
         "Why": rng.uniform(-bound, bound, (n_classes, hidden_size)).astype(dtype),
         "bh": np.zeros(hidden_size, dtype=dtype),

@@ -7,6 +7,10 @@ holding only the columns a batch used. Sparse gradients update only those column
 plain SGD that is exactly the dense update; with momentum or Adam the moments of columns
 a batch did not use are left as they are until the column is used again (the "lazy"
 update of PyTorch's ``SparseAdam``).
+
+The dense parameters are small and many, so an optimizer moves them into one flat buffer
+(the dict then holds views of it) and updates them with a handful of array operations
+instead of a handful per parameter.
 """
 
 import numpy as np
@@ -14,108 +18,149 @@ import numpy as np
 from ._rnn import RowGrad
 
 
-def clip_gradients(grads, clip_value):
-    """Clip every gradient element-wise to ``[-clip_value, clip_value]``, in place."""
-    if clip_value is None:
-        return
-    for grad in grads.values():
-        values = grad.values if isinstance(grad, RowGrad) else grad
-        np.clip(values, -clip_value, clip_value, out=values)
+def _zeros_like(param):
+    # np.zeros (unlike zeros_like) gets lazily zeroed pages from the OS: free until used
+    return np.zeros(param.shape, param.dtype, order="F" if param.flags.f_contiguous else "C")
 
 
-def _columns(param):
-    # Wxh is stored column-major, so its transpose is a C-contiguous (V, H) array whose
-    # rows are the columns of Wxh: the view the sparse updates index
-    return param.T
+class _BaseOptimizer:
+    """Holds the dense parameters in one flat buffer and dispatches the updates.
+
+    Parameters
+    ----------
+    params : dict of ndarray
+        Updated in place; the dense entries are replaced by views of one buffer.
+    learning_rate_init : float
+    sparse : tuple of str
+        Names of the parameters whose gradients come as :class:`RowGrad`. They must
+        be 2-D and column-major (their transposes hold the columns as rows).
+    clip_value : float or None
+        Clip every gradient element to ``[-clip_value, clip_value]`` before the update.
+    """
+
+    def __init__(self, params, learning_rate_init, sparse=(), clip_value=None):
+        self.learning_rate = learning_rate_init
+        self.clip_value = clip_value
+        self.sparse = tuple(sparse)
+        self.dense = tuple(k for k in params if k not in self.sparse)
+        dtype = np.result_type(*(params[k] for k in self.dense))
+        self.flat = np.concatenate([params[k].ravel() for k in self.dense]).astype(dtype)
+        offset = 0
+        for k in self.dense:
+            size = params[k].size
+            params[k] = self.flat[offset : offset + size].reshape(params[k].shape)
+            offset += size
+        self._init_state(params)
+
+    def update(self, params, grads):
+        """Apply one step from ``grads``, parallel to ``params``."""
+        dense = np.concatenate([grads[k].ravel() for k in self.dense])
+        if self.clip_value is not None:
+            np.clip(dense, -self.clip_value, self.clip_value, out=dense)
+        self._begin_step()
+        self._step(self.flat, dense, None)
+        for name in self.sparse:
+            grad = grads[name]
+            values = grad.values
+            if self.clip_value is not None:
+                values = np.clip(values, -self.clip_value, self.clip_value)
+            self._step(params[name].T, values, grad.rows, name)
+
+    def _begin_step(self):
+        pass
 
 
-class SGDOptimizer:
+class SGDOptimizer(_BaseOptimizer):
     """Stochastic gradient descent with optional (Nesterov's) momentum.
 
     Parameters
     ----------
-    params : dict of ndarray
-    learning_rate_init : float
-    momentum : float
-    nesterov : bool
+    params, learning_rate_init, sparse, clip_value
+        As :class:`_BaseOptimizer`.
+    momentum : float, default=0.0
+    nesterov : bool, default=False
     """
 
-    def __init__(self, params, learning_rate_init, momentum=0.0, nesterov=False):
-        self.learning_rate = learning_rate_init
+    def __init__(self, params, learning_rate_init, momentum=0.0, nesterov=False, *,
+                 sparse=(), clip_value=None):
         self.momentum = momentum
         self.nesterov = nesterov
-        self.velocities = {k: np.zeros_like(p) for k, p in params.items()} if momentum else None
+        super().__init__(params, learning_rate_init, sparse, clip_value)
 
-    def update(self, params, grads):
+    def _init_state(self, params):
+        if self.momentum:
+            self.velocity = np.zeros_like(self.flat)
+            self.sparse_velocity = {k: _zeros_like(params[k]).T for k in self.sparse}
+
+    def _step(self, target, grad, rows, name=None):
         lr, mu = self.learning_rate, self.momentum
-        for name, grad in grads.items():
-            param = params[name]
-            if isinstance(grad, RowGrad):
-                target, rows, g = _columns(param), grad.rows, grad.values
-            else:
-                target, rows, g = param, None, grad
-            if not mu:
-                if rows is None:
-                    target -= lr * g
-                else:
-                    target[rows] -= lr * g
-                continue
-            vel_all = self.velocities[name]
-            vel_all = _columns(vel_all) if rows is not None else vel_all
-            vel = vel_all[rows] if rows is not None else vel_all
-            vel *= mu
-            vel -= lr * g
-            step = mu * vel - lr * g if self.nesterov else vel
+        if not mu:
             if rows is None:
-                target += step
+                target -= lr * grad
             else:
-                vel_all[rows] = vel
-                target[rows] += step
+                target[rows] -= lr * grad
+            return
+        if rows is None:
+            vel = self.velocity
+        else:
+            vel_all = self.sparse_velocity[name]
+            vel = vel_all[rows]
+        vel *= mu
+        vel -= lr * grad
+        step = mu * vel - lr * grad if self.nesterov else vel
+        if rows is None:
+            target += step
+        else:
+            vel_all[rows] = vel
+            target[rows] += step
 
 
-class AdamOptimizer:
+class AdamOptimizer(_BaseOptimizer):
     """Adam (Kingma and Ba), with the bias correction folded into the step size.
 
     Parameters
     ----------
-    params : dict of ndarray
-    learning_rate_init : float
+    params, learning_rate_init, sparse, clip_value
+        As :class:`_BaseOptimizer`.
     beta_1, beta_2, epsilon : float
     """
 
-    def __init__(self, params, learning_rate_init, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
-        self.learning_rate = learning_rate_init
+    def __init__(self, params, learning_rate_init, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 *, sparse=(), clip_value=None):
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self.t = 0
-        self.ms = {k: np.zeros_like(p) for k, p in params.items()}
-        self.vs = {k: np.zeros_like(p) for k, p in params.items()}
+        super().__init__(params, learning_rate_init, sparse, clip_value)
 
-    def update(self, params, grads):
+    def _init_state(self, params):
+        self.m, self.v = np.zeros_like(self.flat), np.zeros_like(self.flat)
+        self.sparse_m = {k: _zeros_like(params[k]).T for k in self.sparse}
+        self.sparse_v = {k: _zeros_like(params[k]).T for k in self.sparse}
+
+    def _begin_step(self):
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        lr = self.learning_rate * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
-        for name, grad in grads.items():
-            param, m_all, v_all = params[name], self.ms[name], self.vs[name]
-            if isinstance(grad, RowGrad):
-                rows, g = grad.rows, grad.values
-                target, m_cols, v_cols = _columns(param), _columns(m_all), _columns(v_all)
-                m, v = m_cols[rows], v_cols[rows]
-            else:
-                rows, g, target, m, v = None, grad, param, m_all, v_all
-            m *= b1
-            m += (1.0 - b1) * g
-            v *= b2
-            v += (1.0 - b2) * (g * g)
-            step = np.sqrt(v)
-            step += self.epsilon
-            np.divide(m, step, out=step)
-            step *= lr
-            if rows is None:
-                target -= step
-            else:
-                m_cols[rows] = m
-                v_cols[rows] = v
-                target[rows] -= step
+        self._lr_t = self.learning_rate * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+
+    def _step(self, target, grad, rows, name=None):
+        b1, b2 = self.beta_1, self.beta_2
+        if rows is None:
+            m, v = self.m, self.v
+        else:
+            m, v = self.sparse_m[name][rows], self.sparse_v[name][rows]
+        m *= b1
+        m += (1.0 - b1) * grad
+        v *= b2
+        v += (1.0 - b2) * (grad * grad)
+        step = np.sqrt(v)
+        step += self.epsilon
+        np.divide(m, step, out=step)
+        step *= self._lr_t
+        if rows is None:
+            target -= step
+        else:
+            self.sparse_m[name][rows] = m
+            self.sparse_v[name][rows] = v
+            target[rows] -= step
 
 
 SOLVERS = {"sgd": SGDOptimizer, "adam": AdamOptimizer}

@@ -7,6 +7,7 @@ to the one extra column ``len(vocabulary)``, the unknown-word column.
 """
 
 from collections import Counter
+from itertools import chain, repeat
 from numbers import Integral
 from typing import NamedTuple
 
@@ -30,10 +31,20 @@ class TokenIds(NamedTuple):
 
 
 def build_analyzer(lowercase=True, token_pattern=r"(?u)\b\w+\b", tokenizer=None):
-    """The callable turning a document into its list of tokens."""
-    return CountVectorizer(
-        lowercase=lowercase, token_pattern=token_pattern, tokenizer=tokenizer
-    ).build_analyzer()
+    """The callable turning a document into its list of tokens.
+
+    It chains ``CountVectorizer``'s own preprocessor and tokenizer: the word analyzer
+    without its n-gram and stop-word stages, which word unigrams do not use.
+    """
+    vectorizer = CountVectorizer(lowercase=lowercase, token_pattern=token_pattern,
+                                 tokenizer=tokenizer)
+    preprocess = vectorizer.build_preprocessor()
+    tokenize = vectorizer.build_tokenizer()
+
+    def analyze(doc):
+        return tokenize(preprocess(doc))
+
+    return analyze
 
 
 def build_vocabulary(token_lists, min_df=1, max_features=None):
@@ -71,13 +82,12 @@ def encode(token_lists, vocabulary, max_len=None):
 
     ``max_len`` keeps each document's last ``max_len`` tokens.
     """
-    unknown = len(vocabulary)
-    get = vocabulary.get
     if max_len is not None:
         token_lists = [tokens[len(tokens) - max_len :] if len(tokens) > max_len else tokens
                        for tokens in token_lists]
-    lengths = np.fromiter((len(t) for t in token_lists), dtype=np.intp, count=len(token_lists))
-    ids = np.fromiter((get(tok, unknown) for tokens in token_lists for tok in tokens),
+    lengths = np.fromiter(map(len, token_lists), dtype=np.intp, count=len(token_lists))
+    tokens = chain.from_iterable(token_lists)
+    ids = np.fromiter(map(vocabulary.get, tokens, repeat(len(vocabulary))),
                       dtype=np.intp, count=int(lengths.sum()))
     starts = np.zeros(len(lengths), dtype=np.intp)
     np.cumsum(lengths[:-1], out=starts[1:])

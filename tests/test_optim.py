@@ -1,78 +1,121 @@
-"""Optimizers: sparse (embedding) updates against dense ones, clipping."""
+"""Optimizers: sparse (embedding) updates against dense ones, clipping, flat buffers."""
 
 import numpy as np
 import pytest
 
-from sklearn_rnn._optim import AdamOptimizer, SGDOptimizer, clip_gradients
+from sklearn_rnn._optim import AdamOptimizer, SGDOptimizer
 from sklearn_rnn._rnn import RowGrad
 
 
-def _setup(seed=0, hidden=3, n_inputs=6):
+def _params(seed=0, hidden=3, n_inputs=6):
     rng = np.random.default_rng(seed)
-    params = {"Wxh": np.asfortranarray(rng.normal(size=(hidden, n_inputs))),
-              "bh": rng.normal(size=hidden)}
-    return rng, params
+    return rng, {"Wxh": np.asfortranarray(rng.normal(size=(hidden, n_inputs))),
+                 "Whh": rng.normal(size=(hidden, hidden)),
+                 "bh": rng.normal(size=hidden)}
 
 
 def _copy(params):
     return {k: np.array(v, order="K") for k, v in params.items()}
 
 
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda p: SGDOptimizer(p, 0.1),
-        lambda p: SGDOptimizer(p, 0.1, momentum=0.9),
-        lambda p: SGDOptimizer(p, 0.1, momentum=0.9, nesterov=True),
-        lambda p: AdamOptimizer(p, 0.01),
-    ],
-)
+MAKERS = [
+    lambda p, **kw: SGDOptimizer(p, 0.1, **kw),
+    lambda p, **kw: SGDOptimizer(p, 0.1, momentum=0.9, **kw),
+    lambda p, **kw: SGDOptimizer(p, 0.1, momentum=0.9, nesterov=True, **kw),
+    lambda p, **kw: AdamOptimizer(p, 0.01, **kw),
+]
+
+
+def _grads(rng):
+    return rng.normal(size=(3, 6)), rng.normal(size=(3, 3)), rng.normal(size=3)
+
+
+@pytest.mark.parametrize("make", MAKERS)
 def test_sparse_update_equals_dense_when_every_column_is_used(make):
-    rng, sparse = _setup()
+    rng, sparse = _params()
     dense = _copy(sparse)
-    opt_sparse, opt_dense = make(sparse), make(dense)
+    opt_sparse, opt_dense = make(sparse, sparse=("Wxh",)), make(dense)
     for _ in range(5):
-        g = rng.normal(size=(3, 6))
-        gb = rng.normal(size=3)
-        opt_sparse.update(sparse, {"Wxh": RowGrad(np.arange(6), g.T.copy()), "bh": gb.copy()})
-        opt_dense.update(dense, {"Wxh": g, "bh": gb})
+        gx, gh, gb = _grads(rng)
+        opt_sparse.update(sparse, {"Wxh": RowGrad(np.arange(6), gx.T.copy()),
+                                   "Whh": gh.copy(), "bh": gb.copy()})
+        opt_dense.update(dense, {"Wxh": gx, "Whh": gh, "bh": gb})
     for k in sparse:
         np.testing.assert_allclose(sparse[k], dense[k], rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("make", MAKERS)
+def test_flat_buffer_update_equals_per_parameter_reference(make):
+    # the reference: the textbook update written per parameter
+    rng, params = _params(5)
+    ref = _copy(params)
+    opt = make(params)
+    lr = opt.learning_rate
+    state = {k: (np.zeros_like(v), np.zeros_like(v)) for k, v in ref.items()}
+    for t in range(1, 4):
+        gx, gh, gb = _grads(rng)
+        grads = {"Wxh": gx, "Whh": gh, "bh": gb}
+        opt.update(params, {k: g.copy() for k, g in grads.items()})
+        for k, g in grads.items():
+            a, b = state[k]
+            if isinstance(opt, AdamOptimizer):
+                a[...] = 0.9 * a + 0.1 * g
+                b[...] = 0.999 * b + 0.001 * g * g
+                ref[k] -= lr * np.sqrt(1 - 0.999**t) / (1 - 0.9**t) * a / (np.sqrt(b) + 1e-8)
+            elif opt.momentum:
+                a[...] = 0.9 * a - lr * g
+                ref[k] += 0.9 * a - lr * g if opt.nesterov else a
+            else:
+                ref[k] -= lr * g
+    for k in ref:
+        np.testing.assert_allclose(params[k], ref[k], rtol=1e-12, atol=1e-15)
+
+
 def test_sparse_sgd_equals_dense_sgd_with_unused_columns():
-    rng, sparse = _setup(1)
+    rng, sparse = _params(1)
     dense = _copy(sparse)
+    opt_sparse = SGDOptimizer(sparse, 0.05, sparse=("Wxh",))
+    opt_dense = SGDOptimizer(dense, 0.05)
     for _ in range(4):
         rows = np.sort(rng.choice(6, size=2, replace=False))
         values = rng.normal(size=(2, 3))
-        SGDOptimizer(sparse, 0.05).update(sparse, {"Wxh": RowGrad(rows, values)})
-        SGDOptimizer(dense, 0.05).update(dense, {"Wxh": RowGrad(rows, values).to_dense(6)})
-    np.testing.assert_allclose(sparse["Wxh"], dense["Wxh"], rtol=1e-12)
+        _, gh, gb = _grads(rng)
+        opt_sparse.update(sparse, {"Wxh": RowGrad(rows, values), "Whh": gh, "bh": gb})
+        opt_dense.update(dense, {"Wxh": RowGrad(rows, values).to_dense(6), "Whh": gh, "bh": gb})
+    for k in sparse:
+        np.testing.assert_allclose(sparse[k], dense[k], rtol=1e-12)
 
 
 def test_lazy_adam_leaves_unused_columns_alone():
-    rng, params = _setup(2)
+    rng, params = _params(2)
     before = params["Wxh"].copy()
-    opt = AdamOptimizer(params, 0.01)
-    opt.update(params, {"Wxh": RowGrad(np.array([1, 4]), rng.normal(size=(2, 3)))})
-    opt.update(params, {"Wxh": RowGrad(np.array([4]), rng.normal(size=(1, 3)))})
+    opt = AdamOptimizer(params, 0.01, sparse=("Wxh",))
+    zero = {"Whh": np.zeros((3, 3)), "bh": np.zeros(3)}
+    opt.update(params, {"Wxh": RowGrad(np.array([1, 4]), rng.normal(size=(2, 3))), **zero})
+    opt.update(params, {"Wxh": RowGrad(np.array([4]), rng.normal(size=(1, 3))), **zero})
     changed = np.flatnonzero(np.any(params["Wxh"] != before, axis=0))
     np.testing.assert_array_equal(changed, [1, 4])
 
 
 def test_adam_first_step_moves_by_learning_rate():
-    _, params = _setup(3)
+    _, params = _params(3)
     before = params["bh"].copy()
-    AdamOptimizer(params, 0.01).update(params, {"bh": np.array([2.0, -3.0, 0.5])})
+    opt = AdamOptimizer(params, 0.01)
+    opt.update(params, {"Wxh": np.zeros((3, 6)), "Whh": np.zeros((3, 3)),
+                        "bh": np.array([2.0, -3.0, 0.5])})
     np.testing.assert_allclose(before - params["bh"], [0.01, -0.01, 0.01], rtol=1e-6)
 
 
-def test_clip_gradients_in_place():
-    grads = {"a": np.array([-3.0, 0.5, 2.0]), "b": RowGrad(np.array([0]), np.array([[5.0, -0.2]]))}
-    clip_gradients(grads, 1.0)
-    np.testing.assert_array_equal(grads["a"], [-1.0, 0.5, 1.0])
-    np.testing.assert_array_equal(grads["b"].values, [[1.0, -0.2]])
-    grads = {"a": np.array([-3.0])}
-    clip_gradients(grads, None)
-    np.testing.assert_array_equal(grads["a"], [-3.0])
+@pytest.mark.parametrize("sparse", [(), ("Wxh",)])
+def test_clipping_is_element_wise(sparse):
+    _, params = _params(4)
+    before = _copy(params)
+    opt = SGDOptimizer(params, 1.0, sparse=sparse, clip_value=0.5)
+    gx = np.array([[3.0, -0.2, 0, 0, 0, 0]] * 3)
+    grads = {"Wxh": RowGrad(np.arange(6), gx.T.copy()) if sparse else gx,
+             "Whh": np.full((3, 3), -7.0), "bh": np.array([0.1, 0.6, -0.6])}
+    opt.update(params, grads)
+    np.testing.assert_allclose(before["Wxh"] - params["Wxh"],
+                               np.array([[0.5, -0.2, 0, 0, 0, 0]] * 3))
+    np.testing.assert_allclose(before["Whh"] - params["Whh"], np.full((3, 3), -0.5))
+    np.testing.assert_allclose(before["bh"] - params["bh"], [0.1, 0.5, -0.5])

@@ -10,6 +10,20 @@ def test_default_analyzer_keeps_one_letter_words_and_order():
     assert analyzer("I am a Happy cat, I") == ["i", "am", "a", "happy", "cat", "i"]
 
 
+def test_analyzer_agrees_with_count_vectorizer():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    docs = ["Héllo, WORLD!! it's a test_case 42", "", "  tabs\tand\nnewlines  ", "ÀÉÎ õü"]
+    ours_default = r"(?u)\b\w+\b"
+    for options in ({"token_pattern": ours_default},
+                    {"lowercase": False, "token_pattern": ours_default},
+                    {"token_pattern": r"\S+"}, {"tokenizer": str.split}):
+        ours = build_analyzer(**options)
+        theirs = CountVectorizer(**options).build_analyzer()
+        for doc in docs:
+            assert ours(doc) == theirs(doc)
+
+
 def test_analyzer_options():
     assert build_analyzer(lowercase=False)("I am") == ["I", "am"]
     assert build_analyzer(token_pattern=r"\b\w\w+\b")("i am a cat") == ["am", "cat"]
