@@ -27,7 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from . import _rnn
 from ._optim import SOLVERS
-from ._text import TokenIds, build_analyzer, build_vocabulary, encode
+from ._text import TokenIds, build_analyzer, encode, fit_encode
 
 # 'auto' batch size: one full batch up to this many (distinct) samples, else _AUTO_BATCH
 _FULL_BATCH_MAX = 512
@@ -417,9 +417,11 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                 f"sample_weight; got {len(present)} class: {self.classes_[present]!r}."
             )
         if kind == "text":
-            if not warm:
-                self.vocabulary_ = build_vocabulary(data, self.min_df, self.max_features)
-            data = encode(data, self.vocabulary_, self.max_len)
+            if warm:
+                data = encode(data, self.vocabulary_, self.max_len)
+            else:
+                self.vocabulary_, data = fit_encode(data, self.min_df, self.max_features,
+                                                    self.max_len)
         elif hasattr(self, "vocabulary_"):
             del self.vocabulary_
         data, y_index, sample_weight = _canonical(data, y_index, sample_weight)

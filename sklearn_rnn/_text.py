@@ -6,7 +6,6 @@ order. The vocabulary maps each kept token to a column of ``Wxh``; every other t
 to the one extra column ``len(vocabulary)``, the unknown-word column.
 """
 
-from collections import Counter
 from itertools import chain, repeat
 from numbers import Integral
 from typing import NamedTuple
@@ -47,8 +46,8 @@ def build_analyzer(lowercase=True, token_pattern=r"(?u)\b\w+\b", tokenizer=None)
     return analyze
 
 
-def build_vocabulary(token_lists, min_df=1, max_features=None):
-    """Map tokens to columns ``0..n-1`` in sorted order.
+def fit_encode(token_lists, min_df=1, max_features=None, max_len=None):
+    """Build the vocabulary of a training corpus and encode it.
 
     Parameters
     ----------
@@ -59,22 +58,39 @@ def build_vocabulary(token_lists, min_df=1, max_features=None):
     max_features : int or None, default=None
         Then keep only this many tokens, the most frequent in the whole corpus (ties
         broken alphabetically).
+    max_len : int or None, default=None
+        Keep each document's last ``max_len`` tokens (before counting).
 
     Returns
     -------
     vocabulary : dict of str to int
+        Kept tokens to ``0..n-1`` in sorted order.
+    encoded : TokenIds
+        The corpus, with the other tokens at id ``n``.
     """
-    doc_freq = Counter()
-    for tokens in token_lists:
-        doc_freq.update(set(tokens))
+    token_lists = _truncate(token_lists, max_len)
+    # one pass of dict look-ups gives every token a provisional id; the counting and
+    # the final, sorted ids are then array operations
+    seen = {}
+    ids = np.array([seen.setdefault(tok, len(seen)) for tok in chain.from_iterable(token_lists)],
+                   dtype=np.intp)
+    lengths = np.fromiter(map(len, token_lists), dtype=np.intp, count=len(token_lists))
+    n_seen = len(seen)
+    doc_of_token = np.repeat(np.arange(len(token_lists), dtype=np.int64), lengths)
+    doc_freq = np.bincount(np.unique(doc_of_token * n_seen + ids) % n_seen, minlength=n_seen)
     if not isinstance(min_df, Integral):
         min_df = min_df * len(token_lists)
-    kept = [tok for tok, df in doc_freq.items() if df >= min_df]
+    tokens = list(seen)
+    kept = np.flatnonzero(doc_freq >= min_df).tolist()
     if max_features is not None and len(kept) > max_features:
-        term_freq = Counter(tok for tokens in token_lists for tok in tokens)
-        kept.sort(key=lambda tok: (-term_freq[tok], tok))
+        term_freq = np.bincount(ids, minlength=n_seen)
+        kept.sort(key=lambda i: (-term_freq[i], tokens[i]))
         kept = kept[:max_features]
-    return {tok: i for i, tok in enumerate(sorted(kept))}
+    kept.sort(key=tokens.__getitem__)
+    new_ids = np.full(n_seen + 1, len(kept), dtype=np.intp)
+    new_ids[kept] = np.arange(len(kept))
+    vocabulary = {tokens[i]: new for new, i in enumerate(kept)}
+    return vocabulary, TokenIds(new_ids[ids], _starts(lengths), lengths)
 
 
 def encode(token_lists, vocabulary, max_len=None):
@@ -82,13 +98,22 @@ def encode(token_lists, vocabulary, max_len=None):
 
     ``max_len`` keeps each document's last ``max_len`` tokens.
     """
-    if max_len is not None:
-        token_lists = [tokens[len(tokens) - max_len :] if len(tokens) > max_len else tokens
-                       for tokens in token_lists]
+    token_lists = _truncate(token_lists, max_len)
     lengths = np.fromiter(map(len, token_lists), dtype=np.intp, count=len(token_lists))
     tokens = chain.from_iterable(token_lists)
     ids = np.fromiter(map(vocabulary.get, tokens, repeat(len(vocabulary))),
                       dtype=np.intp, count=int(lengths.sum()))
+    return TokenIds(ids, _starts(lengths), lengths)
+
+
+def _truncate(token_lists, max_len):
+    if max_len is None:
+        return token_lists
+    return [tokens[len(tokens) - max_len :] if len(tokens) > max_len else tokens
+            for tokens in token_lists]
+
+
+def _starts(lengths):
     starts = np.zeros(len(lengths), dtype=np.intp)
     np.cumsum(lengths[:-1], out=starts[1:])
-    return TokenIds(ids, starts, lengths)
+    return starts

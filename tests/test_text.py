@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from sklearn_rnn._text import build_analyzer, build_vocabulary, encode
+from sklearn_rnn._text import build_analyzer, encode, fit_encode
 
 
 def test_default_analyzer_keeps_one_letter_words_and_order():
@@ -30,21 +30,48 @@ def test_analyzer_options():
     assert build_analyzer(tokenizer=str.split)("Not-bad at all") == ["not-bad", "at", "all"]
 
 
+def _vocabulary(docs, **kwargs):
+    return fit_encode(docs, **kwargs)[0]
+
+
 def test_vocabulary_is_sorted_and_deterministic():
     docs = [["b", "a", "c"], ["c", "d"]]
-    assert build_vocabulary(docs) == {"a": 0, "b": 1, "c": 2, "d": 3}
-    assert build_vocabulary(docs[::-1]) == build_vocabulary(docs)
+    assert _vocabulary(docs) == {"a": 0, "b": 1, "c": 2, "d": 3}
+    assert _vocabulary(docs[::-1]) == _vocabulary(docs)
 
 
 def test_min_df_counts_documents():
     docs = [["a", "a", "b"], ["b", "c"], ["b", "c"]]
-    assert build_vocabulary(docs, min_df=2) == {"b": 0, "c": 1}
-    assert build_vocabulary(docs, min_df=0.9) == {"b": 0}
+    assert _vocabulary(docs, min_df=2) == {"b": 0, "c": 1}
+    assert _vocabulary(docs, min_df=0.9) == {"b": 0}
+    assert _vocabulary(docs, min_df=1.0) == {"b": 0}
 
 
 def test_max_features_keeps_the_most_frequent_ties_alphabetical():
     docs = [["a", "a", "a", "b", "c"], ["d", "c", "b"]]
-    assert build_vocabulary(docs, max_features=2) == {"a": 0, "b": 1}
+    assert _vocabulary(docs, max_features=2) == {"a": 0, "b": 1}
+    assert _vocabulary(docs, max_features=3) == {"a": 0, "b": 1, "c": 2}
+
+
+def test_fit_encode_agrees_with_count_vectorizer_and_encode():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(40)]
+    docs = [list(rng.choice(words, size=rng.integers(0, 12))) for _ in range(60)]
+    for options in ({}, {"min_df": 3}, {"min_df": 0.1}, {"max_features": 7}):
+        vocabulary, encoded = fit_encode(docs, **options)
+        cv = CountVectorizer(analyzer=lambda d: d, **options).fit(docs)
+        assert vocabulary == cv.vocabulary_
+        again = encode(docs, vocabulary)
+        for field in ("ids", "starts", "lengths"):
+            np.testing.assert_array_equal(getattr(encoded, field), getattr(again, field))
+
+
+def test_max_len_applies_before_counting():
+    vocabulary, encoded = fit_encode([["a", "b", "c"], ["c"]], max_len=1)
+    assert vocabulary == {"c": 0}
+    np.testing.assert_array_equal(encoded.ids, [0, 0])
 
 
 def test_encode_unknown_and_empty_and_max_len():
