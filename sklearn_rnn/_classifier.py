@@ -1,19 +1,22 @@
-"""The scikit-learn estimator: parameters, input dispatch, training loop, prediction.
+"""The scikit-learn estimator: parameters, validation, the training loop, prediction.
 
 The mathematics lives in :mod:`sklearn_rnn._rnn`, the updates in
-:mod:`sklearn_rnn._optim` and the tokenization in :mod:`sklearn_rnn._text`.
+:mod:`sklearn_rnn._optim`, tokenization in :mod:`sklearn_rnn._text` and input dispatch
+and batching in :mod:`sklearn_rnn._data`.
 """
 
 import time
 import warnings
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -26,19 +29,19 @@ from sklearn.utils.validation import (
 from threadpoolctl import threadpool_limits
 
 from . import _rnn
+from ._data import Sequences, canonical, epoch_batches, predict_chunks, text_tokens
 from ._optim import SOLVERS
-from ._text import TokenIds, build_analyzer, encode, fit_encode
+from ._text import build_analyzer, encode, fit_encode
 
 # 'auto' batch size: one full batch up to this many (distinct) samples, else _AUTO_BATCH
 _FULL_BATCH_MAX = 512
 _AUTO_BATCH = 128
-# with text input, batches are drawn from groups of this many batches sorted by length
-_BUCKET_BATCHES = 50
-# prediction works through chunks of at most this many documents and tokens
-_PREDICT_ROWS = 1024
-_PREDICT_TOKENS = 1 << 16
 # below this hidden size BLAS runs on one thread: more threads only add overhead
 _SINGLE_THREAD_HIDDEN = 512
+# learning_rate='adaptive' divides the step by this when the monitored loss stalls...
+_ADAPTIVE_FACTOR = 5.0
+# ...until it falls below this
+_ADAPTIVE_MIN = 1e-6
 
 
 class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
@@ -53,9 +56,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
 
     - text: a list, tuple, 1-D array or pandas Series of ``str`` documents
       (or a one-column 2-D array or DataFrame of them). Documents are tokenized with
-      scikit-learn's ``CountVectorizer`` analyzer, in order; token ``w`` enters as the
-      one-hot vector of column ``vocabulary_[w]`` of ``Wxh``, looked up by index.
-      Tokens outside the vocabulary share one extra, unknown-word column;
+      scikit-learn's ``CountVectorizer`` preprocessor and tokenizer, in order; token
+      ``w`` enters as the one-hot vector of column ``vocabulary_[w]`` of ``Wxh``, looked
+      up by index. Tokens outside the vocabulary share one extra, unknown-word column;
     - pre-tokenised text: a 2-D array of strings (or objects) with several columns,
       each cell one token; ``None`` and NaN cells are skipped;
     - numeric sequences: a 2-D array of shape ``(n_samples, n_timesteps)`` (one value
@@ -70,7 +73,13 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         The optimizer.
 
     learning_rate_init : float, default=0.01
-        Step size.
+        Initial step size.
+
+    learning_rate : {'constant', 'adaptive'}, default='constant'
+        ``'adaptive'``: whenever the monitored loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, divide the step size by 5 and go on, instead of
+        stopping; stop once it falls below 1e-6. Unlike ``MLPClassifier``, this applies
+        to both solvers.
 
     momentum : float, default=0.9
         Momentum of ``solver='sgd'``, between 0 and 1.
@@ -89,14 +98,23 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         are at most 512 distinct ones, and in batches of 128 otherwise.
 
     max_iter : int, default=200
-        Maximum number of epochs (passes over the data).
+        Maximum number of epochs (passes over the data) of one ``fit``.
 
     tol : float, default=1e-4
-        Training stops when the epoch's training loss has not improved by at least
-        ``tol`` for ``n_iter_no_change`` consecutive epochs.
+        Training stops when the monitored loss (the training loss, or the validation
+        loss with ``early_stopping``) has not improved by at least ``tol`` for
+        ``n_iter_no_change`` consecutive epochs.
 
     n_iter_no_change : int, default=20
         See ``tol``.
+
+    early_stopping : bool, default=False
+        Set aside a stratified ``validation_fraction`` of the training data (drawn from
+        ``random_state``), monitor the loss on it, and keep the weights of the epoch
+        with the lowest validation loss. Ignored by ``partial_fit``.
+
+    validation_fraction : float, default=0.1
+        Share of the training data set aside with ``early_stopping``.
 
     alpha : float, default=0.0
         L2 penalty: ``alpha / 2`` times the squared norm of ``Whh``, ``Why`` and ``Wxh``
@@ -107,17 +125,29 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         Clip every gradient element to ``[-clip_value, clip_value]`` before each update,
         as the tutorial does. ``None`` turns clipping off.
 
+    class_weight : dict, 'balanced' or None, default=None
+        Weight of each class in the loss, multiplied with ``sample_weight``.
+        ``'balanced'`` uses ``n_samples / (n_classes * np.bincount(y))``, and is not
+        available to ``partial_fit``.
+
     shuffle : bool, default=True
         Whether to shuffle the samples every epoch (mini-batch training only).
 
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation and shuffling. An int makes fits bit-identical.
+        Seeds weight initialisation, the validation split and shuffling. An int makes
+        fits bit-identical.
 
     verbose : int, default=0
-        Print one line per epoch when positive.
+        ``1`` prints one line per epoch; ``2`` also reports progress within epochs of
+        20 batches or more.
 
     warm_start : bool, default=False
         Continue from the fitted weights, vocabulary and classes on the next ``fit``.
+
+    vocabulary : Mapping or iterable of str, default=None
+        A fixed vocabulary (token to column, or tokens in column order), as
+        ``CountVectorizer`` accepts; ``min_df`` and ``max_features`` are then ignored.
+        By default the vocabulary is learned from the training documents.
 
     lowercase : bool, default=True
         Lowercase text before tokenizing.
@@ -160,13 +190,27 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         ``len(vocabulary_) + 1`` for text and the number of features per step otherwise.
 
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run (accumulated over ``warm_start`` fits and ``partial_fit``
+        calls).
 
     loss_ : float
         Training loss of the last epoch.
 
     loss_curve_ : list of float
         Training loss of each epoch.
+
+    best_loss_ : float
+        Lowest training loss of any epoch.
+
+    validation_scores_ : list of float or None
+        Validation accuracy after each epoch (``early_stopping`` only).
+
+    validation_loss_curve_ : list of float or None
+        Validation loss after each epoch (``early_stopping`` only).
+
+    best_validation_score_ : float or None
+        Validation accuracy of the epoch whose weights were kept, the one with the
+        lowest validation loss (``early_stopping`` only).
 
     n_features_in_ : int
         Number of time steps of numeric input (not set for text).
@@ -195,6 +239,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "solver": [StrOptions(set(SOLVERS))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions({"constant", "adaptive"})],
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterovs_momentum": ["boolean"],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
@@ -204,12 +249,16 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "clip_value": [Interval(Real, 0, None, closed="neither"), None],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "vocabulary": [Mapping, HasMethods("__iter__"), None],
         "lowercase": ["boolean"],
         "token_pattern": [str, None],
         "tokenizer": [callable, None],
@@ -228,6 +277,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         hidden_size=64,
         solver="adam",
         learning_rate_init=0.01,
+        learning_rate="constant",
         momentum=0.9,
         nesterovs_momentum=True,
         beta_1=0.9,
@@ -237,12 +287,16 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=20,
+        early_stopping=False,
+        validation_fraction=0.1,
         alpha=0.0,
         clip_value=1.0,
+        class_weight=None,
         shuffle=True,
         random_state=None,
         verbose=0,
         warm_start=False,
+        vocabulary=None,
         lowercase=True,
         token_pattern=r"(?u)\b\w+\b",
         tokenizer=None,
@@ -254,6 +308,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         self.hidden_size = hidden_size
         self.solver = solver
         self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.beta_1 = beta_1
@@ -263,12 +318,16 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
         self.alpha = alpha
         self.clip_value = clip_value
+        self.class_weight = class_weight
         self.shuffle = shuffle
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.vocabulary = vocabulary
         self.lowercase = lowercase
         self.token_pattern = token_pattern
         self.tokenizer = tokenizer
@@ -281,47 +340,13 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
     def _analyzer(self):
         return build_analyzer(self.lowercase, self.token_pattern, self.tokenizer)
 
-    def _tokenize(self, X):
-        """Token lists if ``X`` is text (documents or pre-tokenised rows), else None."""
-        if isinstance(X, (str, bytes)):
-            raise ValueError(
-                "Iterable over raw text documents expected, string object received."
-            )
-        if sp.issparse(X) or not hasattr(X, "__len__"):
-            return None
-        if hasattr(X, "iloc") and getattr(X, "ndim", 2) == 2:  # DataFrame
-            if all(dt.kind in "biuf" for dt in X.dtypes):
-                return None
-            X = X.to_numpy(dtype=object)
-        if isinstance(X, np.ndarray) and X.dtype.kind not in "OUS":
-            return None
-        ndim = getattr(X, "ndim", None)
-        if ndim is None or ndim == 1:
-            docs = X if ndim is None else list(X)
-            if len(docs) == 0:
-                return []
-            if not any(isinstance(doc, str) for doc in docs):
-                return None  # numeric, or nested lists: validate_data decides
-            return _documents_to_tokens(docs, self._analyzer())
-        if ndim == 2:
-            try:
-                np.asarray(X, dtype=np.float64)
-                return None  # numbers stored as objects or strings
-            except (TypeError, ValueError):
-                pass
-            X = np.asarray(X, dtype=object)
-            if X.shape[1] == 1:  # one column of documents
-                return _documents_to_tokens(X[:, 0], self._analyzer())
-            return [[str(tok) for tok in row if not _is_missing(tok)] for row in X]
-        return None
-
     def _validate_input(self, X, reset):
-        """Return ``("text", TokenIds)`` or ``("numeric", ndarray of shape (N, T, D))``.
+        """Return ``("text", token lists)`` or ``("numeric", array of shape (N, T, D))``.
 
-        With ``reset`` (in ``fit``) text is returned as token lists, to build the
-        vocabulary from.
+        ``reset`` (a new fit) accepts either kind and forgets what an earlier fit saw;
+        otherwise ``X`` must be of the kind, and shape, the estimator was fitted on.
         """
-        tokens = self._tokenize(X)
+        tokens = text_tokens(X, self._analyzer)
         fitted_text = not reset and hasattr(self, "vocabulary_")
         if tokens is not None:
             if len(tokens) == 0:
@@ -335,8 +360,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                 for attr in ("n_features_in_", "feature_names_in_"):
                     if hasattr(self, attr):
                         delattr(self, attr)
-                return "text", tokens
-            return "text", encode(tokens, self.vocabulary_, self.max_len)
+            return "text", tokens
         if fitted_text:
             raise ValueError(
                 f"This {type(self).__name__} was fitted on text, but X is numeric; pass "
@@ -381,6 +405,22 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         )
         return y, sample_weight
 
+    def _sequences(self, kind, data, fitting):
+        """Token lists or arrays to :class:`Sequences`; a new fit also sets the
+        vocabulary."""
+        if kind == "numeric":
+            if fitting and hasattr(self, "vocabulary_"):
+                del self.vocabulary_
+            return Sequences(data)
+        if not fitting:
+            return Sequences(encode(data, self.vocabulary_, self.max_len))
+        if self.vocabulary is not None:
+            self.vocabulary_ = _check_vocabulary(self.vocabulary)
+            return Sequences(encode(data, self.vocabulary_, self.max_len))
+        self.vocabulary_, encoded = fit_encode(data, self.min_df, self.max_features,
+                                               self.max_len)
+        return Sequences(encoded)
+
     # --------------------------------------------------------------- training
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -402,145 +442,246 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         self : RNNSentimentClassifier
             The fitted estimator.
         """
-        kind, data = self._validate_input(X, reset=True)
+        return self._fit(X, y, sample_weight, partial=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One pass over a batch of data, continuing from the current state.
+
+        The first call fixes the vocabulary (learned from this batch, or the
+        ``vocabulary`` parameter) and the classes; later calls map new words to the
+        unknown-word column and keep the optimizer's state.
+
+        Parameters
+        ----------
+        X : list of str, or array-like
+            Documents or sequences, of the same kind in every call.
+        y : array-like of shape (n_samples,)
+            Class labels, all in ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the whole data; needed on the first call unless this batch
+            holds them all (they are then taken from ``y``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the loss.
+
+        Returns
+        -------
+        self : RNNSentimentClassifier
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, partial=True, classes=classes)
+
+    def _fit(self, X, y, sample_weight, partial, classes=None):
+        fitted = hasattr(self, "weights_")
+        continuing = fitted and (partial or self.warm_start)
+        kind, data = self._validate_input(X, reset=not (partial and fitted))
         y, sample_weight = self._validate_targets(y, sample_weight, len(data))
-        warm = self.warm_start and hasattr(self, "weights_")
-        if warm:
-            self._check_warm_start(kind, y)
+        if continuing:
+            self._check_continuation(kind, data, y, classes, partial)
         else:
-            self.classes_ = np.unique(y)
+            self.classes_ = np.unique(y if classes is None else classes)
+            _check_labels(y, self.classes_)
         y_index = np.searchsorted(self.classes_, y)
-        present = np.unique(y_index[sample_weight > 0])
-        if len(present) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes with positive "
-                f"sample_weight; got {len(present)} class: {self.classes_[present]!r}."
-            )
-        if kind == "text":
-            if warm:
-                data = encode(data, self.vocabulary_, self.max_len)
-            else:
-                self.vocabulary_, data = fit_encode(data, self.min_df, self.max_features,
-                                                    self.max_len)
-        elif hasattr(self, "vocabulary_"):
-            del self.vocabulary_
-        data, y_index, sample_weight = _canonical(data, y_index, sample_weight)
+        sample_weight = sample_weight * self._class_weights(y, y_index, partial)
+        if not partial:
+            present = np.unique(y_index[sample_weight > 0])
+            if len(present) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes with "
+                    f"positive sample_weight; got {len(present)} class: "
+                    f"{self.classes_[present]!r}."
+                )
+        seqs = self._sequences(kind, data, fitting=not continuing)
+        seqs, y_index, sample_weight = canonical(seqs, y_index, sample_weight)
 
         rng = check_random_state(self.random_state)
-        dtype = np.dtype(self.dtype)
-        if warm:
+        if continuing:
+            dtype = self.weights_["Whh"].dtype
             params = {k: _as_param(v, dtype) for k, v in self.weights_.items()}
         else:
-            n_inputs = len(self.vocabulary_) + 1 if kind == "text" else data.shape[2]
+            dtype = np.dtype(self.dtype)
+            n_inputs = len(self.vocabulary_) + 1 if seqs.text else seqs.data.shape[2]
             params = _init_params(n_inputs, len(self.classes_), self.hidden_size, rng, dtype)
-            if kind == "text":
+            if seqs.text:
                 params["Wxh"][:, -1] = 0.0  # the unknown-word column starts at zero
-        if kind == "numeric":
-            data = data.astype(dtype, copy=False)
+            self.loss_curve_, self.n_iter_ = [], 0
+            early = self.early_stopping and not partial
+            self.validation_scores_ = [] if early else None
+            self.validation_loss_curve_ = [] if early else None
+            self.best_validation_score_ = None
+        if not seqs.text:
+            seqs = Sequences(seqs.data.astype(dtype, copy=False))
+        if len(seqs) == 0:  # partial_fit on samples that all weigh zero
+            return self
+
+        if partial and continuing and hasattr(self, "_optimizer"):
+            optimizer = self._optimizer
+            optimizer.bind(params)
+        else:
+            optimizer = self._make_optimizer(params, seqs.text)
+        if partial:
+            self._optimizer = optimizer
+        elif hasattr(self, "_optimizer"):
+            del self._optimizer
+
         # a diverging run overflows: the non-finite loss is reported by a clear error
         with _blas_limits(self.hidden_size), np.errstate(over="ignore", invalid="ignore"):
-            self._train(data, y_index, sample_weight, params, rng)
+            self._train(seqs, y_index, sample_weight, params, optimizer, rng, partial)
         return self
 
-    def _check_warm_start(self, kind, y):
+    def _check_continuation(self, kind, data, y, classes, partial):
+        how = "partial_fit" if partial else "warm_start=True"
         fitted_kind = "text" if hasattr(self, "vocabulary_") else "numeric"
         if kind != fitted_kind:
             raise ValueError(
-                f"warm_start=True: the estimator was fitted on {fitted_kind} input and "
-                f"cannot continue on {kind} input."
+                f"{how}: the estimator was fitted on {fitted_kind} input and cannot "
+                f"continue on {kind} input."
+            )
+        if kind == "numeric" and data.shape[2] != self.weights_["Wxh"].shape[1]:
+            raise ValueError(
+                f"{how}: X has {data.shape[2]} features per time step, but the "
+                f"estimator was fitted with {self.weights_['Wxh'].shape[1]}."
             )
         if self.weights_["Whh"].shape[0] != self.hidden_size:
             raise ValueError(
-                f"warm_start=True: hidden_size changed from {self.weights_['Whh'].shape[0]} "
-                f"to {self.hidden_size}; fit with warm_start=False to start over."
+                f"{how}: hidden_size changed from {self.weights_['Whh'].shape[0]} to "
+                f"{self.hidden_size}; fit with warm_start=False to start over."
             )
-        unknown = np.setdiff1d(np.unique(y), self.classes_)
-        if len(unknown):
+        if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(
-                f"warm_start=True: y has labels {unknown!r} not in classes_ "
+                f"classes={np.unique(classes)!r} is not the same as on the first call, "
                 f"{self.classes_!r}."
             )
+        _check_labels(y, self.classes_)
 
-    def _train(self, data, y, sample_weight, params, rng):
-        """The epoch loop: batches, loss and gradients, clipping, updates, stopping."""
-        n_samples = len(data)
-        text = isinstance(data, TokenIds)
-        batch_size = self.batch_size
-        if batch_size == "auto":
-            batch_size = n_samples if n_samples <= _FULL_BATCH_MAX else _AUTO_BATCH
-        batch_size = min(batch_size, n_samples)
+    def _class_weights(self, y, y_index, partial):
+        if self.class_weight is None:
+            return 1.0
+        if isinstance(self.class_weight, str):  # 'balanced'
+            if partial:
+                raise ValueError(
+                    "class_weight='balanced' is not supported for partial_fit: the class "
+                    "frequencies of the whole data are unknown. Pass a dict computed with "
+                    "sklearn.utils.class_weight.compute_class_weight instead."
+                )
+            present = np.unique(y_index)
+            weights = np.ones(len(self.classes_))
+            weights[present] = compute_class_weight(
+                "balanced", classes=self.classes_[present], y=y
+            )
+        else:
+            weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        return weights[y_index]
+
+    def _make_optimizer(self, params, text):
         common = dict(sparse=("Wxh",) if text else (), clip_value=self.clip_value)
         if self.solver == "adam":
-            optimizer = SOLVERS["adam"](params, self.learning_rate_init, self.beta_1,
-                                        self.beta_2, self.epsilon, **common)
-        else:
-            optimizer = SOLVERS["sgd"](params, self.learning_rate_init, self.momentum,
-                                       self.nesterovs_momentum, **common)
-        lengths = data.lengths if text else np.full(n_samples, data.shape[1])
-        n_tokens = int(lengths.sum())
-        total_weight = float(sample_weight.sum())
-        full_batch = batch_size == n_samples
-        if full_batch:  # the same batch every epoch: pack it once
-            fixed = [self._packed(data, y, sample_weight, np.arange(n_samples))]
-        self.loss_curve_ = []
-        best_loss, no_improvement = np.inf, 0
-        for epoch in range(self.max_iter):
+            return SOLVERS["adam"](params, self.learning_rate_init, self.beta_1,
+                                   self.beta_2, self.epsilon, **common)
+        return SOLVERS["sgd"](params, self.learning_rate_init, self.momentum,
+                              self.nesterovs_momentum, **common)
+
+    def _train(self, seqs, y, sample_weight, params, optimizer, rng, partial):
+        """The epoch loop: validation split, epochs, monitoring, stopping, restoring."""
+        early = self.early_stopping and not partial
+        if early:
+            train, val = _validation_split(y, self.validation_fraction, rng)
+            val_data = (seqs.subset(val), y[val], sample_weight[val])
+            seqs, y, sample_weight = seqs.subset(train), y[train], sample_weight[train]
+        batch_size = self.batch_size
+        if batch_size == "auto":
+            batch_size = len(seqs) if len(seqs) <= _FULL_BATCH_MAX else _AUTO_BATCH
+        batch_size = min(batch_size, len(seqs))
+        fixed = None
+        if batch_size == len(seqs):  # the same batch every epoch: pack it once
+            fixed = [_labelled_batch(seqs, y, sample_weight, np.arange(len(seqs)))]
+
+        best, stalled, best_params, converged = np.inf, 0, None, False
+        n_epochs = 1 if partial else self.max_iter
+        for _ in range(n_epochs):
             start = time.perf_counter()
-            if full_batch:
-                batches = fixed
+            if fixed is None:
+                batches = [
+                    _labelled_batch(seqs, y, sample_weight, index)
+                    for index in epoch_batches(seqs.lengths, batch_size, seqs.text,
+                                               self.shuffle, rng)
+                ]
             else:
-                batches = (
-                    self._packed(data, y, sample_weight, index)
-                    for index in _epoch_batches(lengths, batch_size, text, self.shuffle, rng)
-                )
-            epoch_loss = 0.0
-            for batch, y_batch, w_batch in batches:
-                loss, grads = _rnn.loss_and_grads(params, batch, y_batch, w_batch, self.alpha)
-                if not _all_finite(loss, grads):
-                    self.weights_ = params  # still finite: the update is not applied
-                    raise ValueError(
-                        f"The training loss or its gradient became {loss} in epoch "
-                        f"{epoch + 1}: training diverged. The learning rate is probably too "
-                        "high; lower learning_rate_init (or set clip_value). The weights "
-                        "are left as they were before that batch."
-                    )
-                optimizer.update(params, grads)
-                epoch_loss += loss * float(w_batch.sum())
-            epoch_loss /= total_weight
-            self.loss_curve_.append(epoch_loss)
+                batches = fixed
+            loss = self._train_epoch(batches, params, optimizer, float(sample_weight.sum()))
+            self.loss_curve_.append(loss)
+            self.n_iter_ += 1
+            line = f"Epoch {self.n_iter_}: loss {loss:.6f}"
+            monitored = loss
+            if early:
+                val_loss, val_score = _evaluate(params, *val_data)
+                self.validation_loss_curve_.append(val_loss)
+                self.validation_scores_.append(val_score)
+                line += f", validation loss {val_loss:.6f}, validation accuracy {val_score:.4f}"
+                monitored = val_loss
             if self.verbose:
                 seconds = time.perf_counter() - start
-                print(
-                    f"Iteration {epoch + 1}, loss = {epoch_loss:.8f}, "
-                    f"{seconds:.3f} s, {n_tokens / max(seconds, 1e-12):.0f} tokens/s"
-                )
-            no_improvement = no_improvement + 1 if epoch_loss > best_loss - self.tol else 0
-            best_loss = min(best_loss, epoch_loss)
-            if no_improvement >= self.n_iter_no_change:
+                print(f"{line}, {seconds:.2f} s, "
+                      f"{seqs.n_tokens / max(seconds, 1e-9):,.0f} tokens/s", flush=True)
+            if partial:
+                continue
+            stalled = stalled + 1 if monitored > best - self.tol else 0
+            if monitored < best:
+                best = monitored
+                if early:
+                    best_params = {k: v.copy() for k, v in params.items()}
+                    self.best_validation_score_ = val_score
+            if stalled >= self.n_iter_no_change:
+                what = "Validation" if early else "Training"
+                if (self.learning_rate == "adaptive"
+                        and optimizer.learning_rate / _ADAPTIVE_FACTOR >= _ADAPTIVE_MIN):
+                    optimizer.learning_rate /= _ADAPTIVE_FACTOR
+                    stalled = 0
+                    if self.verbose:
+                        print(f"{what} loss did not improve more than tol={self.tol} for "
+                              f"{self.n_iter_no_change} epochs. Learning rate set to "
+                              f"{optimizer.learning_rate:g}.")
+                    continue
                 if self.verbose:
-                    print(
-                        f"Training loss did not improve more than tol={self.tol} for "
-                        f"{self.n_iter_no_change} consecutive epochs. Stopping."
-                    )
+                    print(f"{what} loss did not improve more than tol={self.tol} for "
+                          f"{self.n_iter_no_change} consecutive epochs. Stopping.")
+                converged = True
                 break
-        else:
+        if not partial and not converged:
             warnings.warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached and "
                 "the optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
+        if best_params is not None:
+            params = best_params
         self.weights_ = params
-        self.n_iter_ = epoch + 1
         self.loss_ = self.loss_curve_[-1]
+        self.best_loss_ = min(self.loss_curve_)
 
-    @staticmethod
-    def _packed(data, y, sample_weight, index):
-        if isinstance(data, TokenIds):
-            batch = _rnn.pack_ragged(data.ids, data.starts[index], data.lengths[index])
-        else:
-            batch = _rnn.pack_dense(data[index])
-        rows = index[batch.order]
-        return batch, y[rows], sample_weight[rows]
+    def _train_epoch(self, batches, params, optimizer, total_weight):
+        """One pass: loss and gradients of each batch, then an update. Returns the
+        epoch's sample-weighted mean loss."""
+        total = seen = 0.0
+        report = self.verbose >= 2 and len(batches) >= 20
+        for i, (batch, y, w) in enumerate(batches):
+            loss, grads = _rnn.loss_and_grads(params, batch, y, w, self.alpha)
+            if not _all_finite(loss, grads):
+                self.weights_ = params  # still finite: the update is not applied
+                raise ValueError(
+                    f"The training loss or its gradient became {loss} in epoch "
+                    f"{self.n_iter_ + 1}: training diverged. The learning rate is probably "
+                    "too high; lower learning_rate_init (or set clip_value). The weights "
+                    "are left as they were before that batch."
+                )
+            optimizer.update(params, grads)
+            weight = float(w.sum())
+            total += loss * weight
+            seen += weight
+            if report and (i + 1) % (len(batches) // 10) == 0:
+                print(f"  epoch {self.n_iter_ + 1}: {i + 1}/{len(batches)} batches, "
+                      f"loss so far {total / seen:.6f}", flush=True)
+        return total / total_weight
 
     # ------------------------------------------------------------- prediction
     def predict_proba(self, X):
@@ -558,22 +699,10 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             Columns follow ``classes_``; rows sum to 1.
         """
         check_is_fitted(self)
-        _, data = self._validate_input(X, reset=False)
-        params = self.weights_
-        dtype = params["Whh"].dtype
-        proba = np.empty((len(data), len(self.classes_)), dtype=np.float64)
-        with _blas_limits(params["Whh"].shape[0]):
-            if isinstance(data, TokenIds):
-                for index in _predict_chunks(data.lengths):
-                    batch = _rnn.pack_ragged(data.ids, data.starts[index], data.lengths[index])
-                    proba[index[batch.order]] = _rnn.predict_proba(params, batch)
-            else:
-                for lo in range(0, len(data), _PREDICT_ROWS):
-                    chunk = data[lo : lo + _PREDICT_ROWS].astype(dtype, copy=False)
-                    proba[lo : lo + len(chunk)] = _rnn.predict_proba(
-                        params, _rnn.pack_dense(chunk)
-                    )
-        return proba
+        kind, data = self._validate_input(X, reset=False)
+        seqs = self._sequences(kind, data, fitting=False)
+        with _blas_limits(self.weights_["Whh"].shape[0]):
+            return _predict_proba(self.weights_, seqs)
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`.
@@ -613,53 +742,76 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _is_missing(value):
-    return value is None or (isinstance(value, float) and value != value)
-
-
-def _documents_to_tokens(docs, analyzer):
-    tokens = []
-    for i, doc in enumerate(docs):
-        if not isinstance(doc, str):
-            raise ValueError(
-                f"X[{i}] is {'None' if doc is None else type(doc).__name__ + ' ' + repr(doc)[:40]}"
-                ": every document must be a str (use '' for an empty document)."
-            )
-        tokens.append(analyzer(doc))
-    return tokens
-
-
-def _canonical(data, y, sample_weight):
-    """Drop zero-weight samples, merge identical (x, y) pairs by summing their weights,
-    and sort: the same weighted objective, independent of the order of the samples."""
-    keep = sample_weight > 0
-    if isinstance(data, TokenIds):
-        # a document's key is the bytes of its ids: cheap to slice, hash and sort
-        raw = data.ids.tobytes()
-        size = data.ids.itemsize
-        merged = {}
-        for s, n, label, w in zip(
-            data.starts[keep].tolist(), data.lengths[keep].tolist(),
-            y[keep].tolist(), sample_weight[keep].tolist(),
-        ):
-            key = (raw[s * size : (s + n) * size], label)
-            merged[key] = merged.get(key, 0.0) + w
-        keys = sorted(merged)
-        flat = np.frombuffer(b"".join(k[0] for k in keys), dtype=data.ids.dtype).copy()
-        lengths = np.fromiter((len(k[0]) // size for k in keys), dtype=np.intp,
-                              count=len(keys))
-        starts = np.zeros(len(keys), dtype=np.intp)
-        np.cumsum(lengths[:-1], out=starts[1:])
-        return (
-            TokenIds(flat, starts, lengths),
-            np.fromiter((k[1] for k in keys), dtype=np.intp, count=len(keys)),
-            np.fromiter((merged[k] for k in keys), dtype=np.float64, count=len(keys)),
+def _check_labels(y, classes):
+    unknown = np.setdiff1d(np.unique(y), classes)
+    if len(unknown):
+        raise ValueError(
+            f"y has labels {unknown!r} that are not in classes_ {classes!r}; pass every "
+            "class to the first partial_fit call (classes=...)."
         )
-    X = data[keep]
-    rows = np.column_stack([X.reshape(len(X), -1), y[keep]])
-    unique, inverse = np.unique(rows, axis=0, return_inverse=True)
-    weights = np.bincount(inverse.ravel(), weights=sample_weight[keep])
-    return unique[:, :-1].reshape((-1,) + X.shape[1:]), unique[:, -1].astype(np.intp), weights
+
+
+def _check_vocabulary(vocabulary):
+    """A user's fixed vocabulary as a dict of token to column ``0..n-1``."""
+    if isinstance(vocabulary, Mapping):
+        vocabulary = dict(vocabulary)
+        columns = sorted(vocabulary.values())
+        if columns != list(range(len(vocabulary))):
+            raise ValueError(
+                "vocabulary must map its tokens to the columns 0..n-1, each once; got "
+                f"columns {columns[:10]}{'...' if len(columns) > 10 else ''}."
+            )
+    else:
+        tokens = list(vocabulary)
+        vocabulary = {tok: i for i, tok in enumerate(tokens)}
+        if len(vocabulary) != len(tokens):
+            raise ValueError("vocabulary holds a token more than once.")
+    if not vocabulary:
+        raise ValueError("vocabulary is empty.")
+    if not all(isinstance(tok, str) for tok in vocabulary):
+        raise ValueError("vocabulary tokens must be str.")
+    return vocabulary
+
+
+def _validation_split(y, fraction, rng):
+    """Stratified (train, validation) index arrays of the canonical training set."""
+    index = np.arange(len(y))
+    try:
+        train, val = train_test_split(index, test_size=fraction, stratify=y, random_state=rng)
+    except ValueError as exc:
+        raise ValueError(
+            f"early_stopping could not set aside a stratified validation_fraction="
+            f"{fraction} of {len(y)} distinct samples: {exc} Use more data, a larger "
+            "validation_fraction, or early_stopping=False."
+        ) from exc
+    if len(np.unique(y[train])) < 2:
+        raise ValueError("early_stopping left fewer than 2 classes to train on.")
+    return np.sort(train), np.sort(val)
+
+
+def _labelled_batch(seqs, y, sample_weight, index):
+    batch = seqs.pack(index)
+    rows = index[batch.order]
+    return batch, y[rows], sample_weight[rows]
+
+
+def _predict_proba(params, seqs):
+    """Class probabilities of every sequence, chunk after chunk (memory stays bounded)."""
+    proba = np.empty((len(seqs), params["by"].shape[0]), dtype=np.float64)
+    for index in predict_chunks(seqs.lengths):
+        batch = seqs.pack(index)
+        proba[index[batch.order]] = _rnn.predict_proba(params, batch)
+    return proba
+
+
+def _evaluate(params, seqs, y, sample_weight):
+    """Sample-weighted mean cross-entropy and accuracy."""
+    proba = _predict_proba(params, seqs)
+    p_true = proba[np.arange(len(y)), y]
+    w = sample_weight / sample_weight.sum()
+    with np.errstate(divide="ignore"):
+        loss = -float(np.dot(w, np.log(p_true)))
+    return loss, float(np.dot(w, proba.argmax(axis=1) == y))
 
 
 def _all_finite(loss, grads):
@@ -687,35 +839,6 @@ def _init_params(n_inputs, n_classes, hidden_size, rng, dtype):
 def _as_param(array, dtype):
     order = "F" if array.flags.f_contiguous and array.ndim == 2 else "C"
     return np.array(array, dtype=dtype, order=order)
-
-
-def _epoch_batches(lengths, batch_size, text, shuffle, rng):
-    """Index arrays of one epoch's batches. Text batches are drawn from groups of
-    ``_BUCKET_BATCHES`` batches sorted by length, so a batch holds similar lengths."""
-    n_samples = len(lengths)
-    order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
-    if text:
-        group = batch_size * _BUCKET_BATCHES
-        for lo in range(0, n_samples, group):
-            part = order[lo : lo + group]
-            order[lo : lo + group] = part[np.argsort(lengths[part], kind="stable")]
-    batches = [order[lo : lo + batch_size] for lo in range(0, n_samples, batch_size)]
-    if shuffle and text:
-        batches = [batches[i] for i in rng.permutation(len(batches))]
-    return batches
-
-
-def _predict_chunks(lengths):
-    """Index arrays of documents sorted by length, at most ``_PREDICT_ROWS`` documents
-    and (unless one document is longer) ``_PREDICT_TOKENS`` tokens each."""
-    order = np.argsort(lengths, kind="stable")
-    ends = np.cumsum(lengths[order])
-    lo = 0
-    while lo < len(order):
-        budget = (ends[lo - 1] if lo else 0) + _PREDICT_TOKENS
-        hi = min(lo + _PREDICT_ROWS, max(lo + 1, int(np.searchsorted(ends, budget, "right"))))
-        yield order[lo:hi]
-        lo = hi
 
 
 def _blas_limits(hidden_size):

@@ -44,13 +44,21 @@ class _BaseOptimizer:
         self.sparse = tuple(sparse)
         self.dense = tuple(k for k in params if k not in self.sparse)
         dtype = np.result_type(*(params[k] for k in self.dense))
-        self.flat = np.concatenate([params[k].ravel() for k in self.dense]).astype(dtype)
+        self.flat = np.empty(sum(params[k].size for k in self.dense), dtype=dtype)
+        self.bind(params)
+        self._init_state(params)
+
+    def bind(self, params):
+        """Copy the dense parameters into the flat buffer and make ``params`` hold views
+        of it (again, after the arrays were replaced, for instance by unpickling)."""
         offset = 0
         for k in self.dense:
             size = params[k].size
-            params[k] = self.flat[offset : offset + size].reshape(params[k].shape)
+            view = self.flat[offset : offset + size].reshape(params[k].shape)
+            if not np.shares_memory(view, params[k]):
+                view[...] = params[k]
+                params[k] = view
             offset += size
-        self._init_state(params)
 
     def update(self, params, grads):
         """Apply one step from ``grads``, parallel to ``params``."""

@@ -1,0 +1,183 @@
+"""What ``X`` is, and the batches made from it.
+
+- :func:`text_tokens` decides whether ``X`` is text (documents or pre-tokenised rows)
+  and tokenizes it; anything else is numeric and goes to ``validate_data``.
+- :class:`Sequences` holds a corpus as token ids or a numeric array and packs any subset
+  of it into a :class:`~sklearn_rnn._rnn.PackedBatch`.
+- :func:`canonical` makes a training set independent of sample order;
+  :func:`epoch_batches` and :func:`predict_chunks` cut it into batches.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import _rnn
+from ._text import TokenIds
+
+# text batches are drawn from groups of this many batches sorted by length
+BUCKET_BATCHES = 50
+# prediction works through chunks of at most this many rows and tokens
+PREDICT_ROWS = 1024
+PREDICT_TOKENS = 1 << 16
+
+
+def text_tokens(X, analyzer_factory):
+    """Token lists if ``X`` is text, else None.
+
+    Parameters
+    ----------
+    X : object
+        What the user passed.
+    analyzer_factory : callable
+        Returns the analyzer (document -> tokens); called only for documents.
+
+    Returns
+    -------
+    tokens : list of list of str, or None
+    """
+    if isinstance(X, (str, bytes)):
+        raise ValueError("Iterable over raw text documents expected, string object received.")
+    if sp.issparse(X) or not hasattr(X, "__len__"):
+        return None
+    if hasattr(X, "iloc") and getattr(X, "ndim", 2) == 2:  # DataFrame
+        if all(dt.kind in "biuf" for dt in X.dtypes):
+            return None
+        X = X.to_numpy(dtype=object)
+    if isinstance(X, np.ndarray) and X.dtype.kind not in "OUS":
+        return None
+    ndim = getattr(X, "ndim", None)
+    if ndim is None or ndim == 1:
+        docs = X if ndim is None else list(X)
+        if len(docs) == 0:
+            return []
+        if not any(isinstance(doc, str) for doc in docs):
+            return None  # numeric, or nested lists: validate_data decides
+        return documents_to_tokens(docs, analyzer_factory())
+    if ndim == 2:
+        try:
+            np.asarray(X, dtype=np.float64)
+            return None  # numbers stored as objects or strings
+        except (TypeError, ValueError):
+            pass
+        X = np.asarray(X, dtype=object)
+        if X.shape[1] == 1:  # one column of documents
+            return documents_to_tokens(X[:, 0], analyzer_factory())
+        return [[str(tok) for tok in row if not _is_missing(tok)] for row in X]
+    return None
+
+
+def _is_missing(value):
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def documents_to_tokens(docs, analyzer):
+    """Tokenize every document, naming the first one that is not a ``str``."""
+    for i, doc in enumerate(docs):
+        if not isinstance(doc, str):
+            what = "None" if doc is None else f"{type(doc).__name__} {repr(doc)[:40]}"
+            raise ValueError(
+                f"X[{i}] is {what}: every document must be a str (use '' for an empty "
+                "document)."
+            )
+    return list(map(analyzer, docs))
+
+
+class Sequences:
+    """A corpus of token-id sequences (:class:`TokenIds`) or of equal-length numeric
+    sequences (an array of shape (N, T, D)), packed into batches on demand."""
+
+    def __init__(self, data):
+        self.data = data
+        self.text = isinstance(data, TokenIds)
+
+    def __len__(self):
+        return len(self.data)
+
+    @property
+    def lengths(self):
+        if self.text:
+            return self.data.lengths
+        return np.full(len(self.data), self.data.shape[1], dtype=np.intp)
+
+    @property
+    def n_tokens(self):
+        return int(self.data.lengths.sum()) if self.text else int(np.prod(self.data.shape[:2]))
+
+    def subset(self, index):
+        return Sequences(self.data.subset(index) if self.text else self.data[index])
+
+    def pack(self, index):
+        """The sequences at ``index`` as a packed batch (rows reordered: see
+        ``batch.order``)."""
+        if self.text:
+            d = self.data
+            return _rnn.pack_ragged(d.ids, d.starts[index], d.lengths[index])
+        return _rnn.pack_dense(self.data[index])
+
+
+def canonical(seqs, y, sample_weight):
+    """Drop zero-weight samples, merge identical (x, y) pairs by summing their weights,
+    and sort: the same weighted objective, independent of the order of the samples."""
+    keep = sample_weight > 0
+    if seqs.text:
+        data = seqs.data
+        # a document's key is the bytes of its ids: cheap to slice, hash and sort
+        raw = data.ids.tobytes()
+        size = data.ids.itemsize
+        merged = {}
+        for s, n, label, w in zip(
+            data.starts[keep].tolist(), data.lengths[keep].tolist(),
+            y[keep].tolist(), sample_weight[keep].tolist(),
+        ):
+            key = (raw[s * size : (s + n) * size], label)
+            merged[key] = merged.get(key, 0.0) + w
+        keys = sorted(merged)
+        flat = np.frombuffer(b"".join(k[0] for k in keys), dtype=data.ids.dtype).copy()
+        lengths = np.fromiter((len(k[0]) // size for k in keys), dtype=np.intp,
+                              count=len(keys))
+        starts = np.zeros(len(keys), dtype=np.intp)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        return (
+            Sequences(TokenIds(flat, starts, lengths)),
+            np.fromiter((k[1] for k in keys), dtype=np.intp, count=len(keys)),
+            np.fromiter((merged[k] for k in keys), dtype=np.float64, count=len(keys)),
+        )
+    X = seqs.data[keep]
+    rows = np.column_stack([X.reshape(len(X), -1), y[keep]])
+    unique, inverse = np.unique(rows, axis=0, return_inverse=True)
+    weights = np.bincount(inverse.ravel(), weights=sample_weight[keep])
+    X = unique[:, :-1].reshape((-1,) + X.shape[1:]).astype(X.dtype, copy=False)
+    return Sequences(X), unique[:, -1].astype(np.intp), weights
+
+
+def epoch_batches(lengths, batch_size, bucket, shuffle, rng):
+    """Index arrays of one epoch's batches.
+
+    With ``bucket``, batches are drawn from groups of ``BUCKET_BATCHES`` batches sorted by
+    length, so that a batch holds sequences of similar lengths.
+    """
+    n_samples = len(lengths)
+    order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
+    if bucket:
+        group = batch_size * BUCKET_BATCHES
+        for lo in range(0, n_samples, group):
+            part = order[lo : lo + group]
+            order[lo : lo + group] = part[np.argsort(lengths[part], kind="stable")]
+    batches = [order[lo : lo + batch_size] for lo in range(0, n_samples, batch_size)]
+    if shuffle and bucket:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
+def predict_chunks(lengths):
+    """Index arrays covering every sequence, sorted by length, at most ``PREDICT_ROWS``
+    sequences and (unless one sequence is longer) ``PREDICT_TOKENS`` tokens each: memory
+    stays bounded whatever the number of documents."""
+    order = np.argsort(lengths, kind="stable")
+    ends = np.cumsum(lengths[order])
+    lo = 0
+    while lo < len(order):
+        budget = (ends[lo - 1] if lo else 0) + PREDICT_TOKENS
+        hi = min(lo + PREDICT_ROWS, max(lo + 1, int(np.searchsorted(ends, budget, "right"))))
+        yield order[lo:hi]
+        lo = hi
