@@ -26,9 +26,10 @@ What is measured:
    SparseAdam, alternating with our estimator (ours, torch-dense, torch-sparse, repeated
    ``--repeats`` times), and the ratios ours/torch of the best throughput of each system.
 4. Memory: ``tracemalloc`` peak while fitting (it sees NumPy's allocations but not
-   PyTorch's tensor allocator), the sampled resident-set growth while fitting (Linux
-   only, approximate), ``ru_maxrss`` at the end, and the ``tracemalloc`` peak of
-   ``predict`` on the test split and on the test split repeated 4 times.
+   PyTorch's tensor allocator), the peak growth of the resident set while fitting in a
+   fresh process (sampled; Linux only), ``ru_maxrss`` at the end, and the
+   ``tracemalloc`` peak of ``predict`` on the test split and on the test split repeated
+   4 times.
 
 This is a benchmark, not a test: numbers depend on the machine and its load, and nothing
 is asserted. PyTorch (``pip install torch``) is not a dependency of sklearn_rnn.
@@ -36,6 +37,7 @@ is asserted. PyTorch (``pip install torch``) is not a dependency of sklearn_rnn.
 
 import argparse
 import gc
+import multiprocessing
 import resource
 import sys
 import threading
@@ -72,8 +74,8 @@ def _rss_bytes():
 
 class RSSPeak:
     """Context manager sampling the resident set size in a thread; ``.growth`` is the
-    peak minus the size on entry (approximate: freed memory the allocator keeps from
-    earlier runs is reused without growing the RSS)."""
+    peak minus the size on entry. Meaningful in a fresh process only: there, no memory
+    freed by earlier runs is waiting to be reused."""
 
     def __init__(self, interval=0.002):
         self.interval = interval
@@ -174,11 +176,9 @@ def run_ours(data, args):
     return result, clf
 
 
-def memory_ours(data, args):
+def traced_fit_ours(data, args):
     X_train, _, y_train, _ = data
-    rss = rss_growth(lambda: make_ours(args).fit(X_train, y_train))
-    _, peak = traced_peak(lambda: make_ours(args).fit(X_train, y_train))
-    return {"traced_peak": peak, "rss_growth": rss}
+    return traced_peak(lambda: make_ours(args).fit(X_train, y_train))[1]
 
 
 def prediction_memory(clf, X_test, times=4):
@@ -294,11 +294,37 @@ def run_torch(torch, data, args, sparse):
     }
 
 
-def memory_torch(torch, data, args, sparse):
+def traced_fit_torch(torch, data, args, sparse):
     X_train, _, y_train, _ = data
-    rss = rss_growth(torch_fit, torch, X_train, y_train, args, sparse)
-    _, peak = traced_peak(torch_fit, torch, X_train, y_train, args, sparse)
-    return {"traced_peak": peak, "rss_growth": rss}
+    return traced_peak(torch_fit, torch, X_train, y_train, args, sparse)[1]
+
+
+# ------------------------------------------------------------- memory in a fresh process
+def _fit_rss_child(system, arg_dict):
+    """Run in a fresh interpreter: load the data, then fit one system under RSSPeak."""
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    args = argparse.Namespace(**arg_dict)
+    X_train, _, y_train, _ = load_split(args.data)
+    if system == "ours":
+        return rss_growth(lambda: make_ours(args).fit(X_train, y_train))
+    import torch
+
+    torch.set_num_threads(args.threads)
+    return rss_growth(torch_fit, torch, X_train, y_train, args, system == "torch-sparse")
+
+
+def fit_rss_growth(system, args):
+    """Peak RSS growth while fitting ``system`` in a fresh process (None without /proc)."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_fit_rss_child, (system, vars(args)))
+
+
+def fit_memory(system, torch, data, args):
+    if system == "ours":
+        traced = traced_fit_ours(data, args)
+    else:
+        traced = traced_fit_torch(torch, data, args, sparse=system == "torch-sparse")
+    return {"traced_peak": traced, "rss_growth": fit_rss_growth(system, args)}
 
 
 # ------------------------------------------------------------------------- reporting
@@ -362,7 +388,10 @@ def main(argv=None):
     analyzer = CountVectorizer().build_analyzer()
     n_train = count_tokens(analyzer(t) for t in X_train)
     n_test = count_tokens(analyzer(t) for t in X_test)
-    ours_analyzer = make_ours(args)._analyzer()
+    params = make_ours(args).get_params()
+    ours_analyzer = CountVectorizer(
+        lowercase=params["lowercase"], token_pattern=params["token_pattern"]
+    ).build_analyzer()
     n_train_ours = count_tokens(ours_analyzer(t) for t in X_train)
     print(
         f"\ntweets: {len(X_train)} train / {len(X_test)} test documents; {n_train} / {n_test} "
@@ -387,9 +416,7 @@ def main(argv=None):
             print(f"  repeat {repeat + 1} {name:<12} fit {result['fit_s']:.2f} s, predict "
                   f"{result['predict_s']:.3f} s{extra}, accuracy {result['accuracy']:.4f}")
 
-    memory = {"ours": memory_ours(data, args)}
-    for name in systems[1:]:
-        memory[name] = memory_torch(torch, data, args, sparse=name == "torch-sparse")
+    memory = {name: fit_memory(name, torch, data, args) for name in systems}
 
     best = {"ours": summarize(runs["ours"], n_train, n_test, args.epochs, with_prep=True)}
     rows = [("ours (incl. its tokenization)", best["ours"], memory["ours"])]
@@ -398,8 +425,9 @@ def main(argv=None):
         best[name + "+prep"] = summarize(runs[name], n_train, n_test, args.epochs, with_prep=True)
         rows.append((f"{name} (loop only, as the baseline)", best[name], memory[name]))
         rows.append((f"{name} (incl. tokenize/vocab/pad)", best[name + "+prep"], memory[name]))
-    print(f"\nbest of {args.repeats} repeat(s); fit memory from one extra fit per system "
-          "(tracemalloc does not see PyTorch's tensor allocator; RSS+ is approximate)")
+    print(f"\nbest of {args.repeats} repeat(s). Fit memory, from extra untimed fits: "
+          "tracemalloc peak (blind to PyTorch's tensor allocator) and RSS+, the peak growth "
+          "of the resident set in a fresh process")
     print_table(rows)
 
     if torch:
