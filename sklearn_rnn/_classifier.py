@@ -29,7 +29,14 @@ from sklearn.utils.validation import (
 from threadpoolctl import threadpool_limits
 
 from . import _rnn
-from ._data import Sequences, canonical, epoch_batches, predict_chunks, text_tokens
+from ._data import (
+    PREDICT_DOCUMENTS,
+    Sequences,
+    canonical,
+    epoch_batches,
+    predict_chunks,
+    text_input,
+)
 from ._optim import SOLVERS
 from ._text import build_analyzer, encode, fit_encode
 
@@ -341,15 +348,15 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         return build_analyzer(self.lowercase, self.token_pattern, self.tokenizer)
 
     def _validate_input(self, X, reset):
-        """Return ``("text", token lists)`` or ``("numeric", array of shape (N, T, D))``.
+        """Return ``("text", TextInput)`` or ``("numeric", array of shape (N, T, D))``.
 
         ``reset`` (a new fit) accepts either kind and forgets what an earlier fit saw;
         otherwise ``X`` must be of the kind, and shape, the estimator was fitted on.
         """
-        tokens = text_tokens(X, self._analyzer)
+        text = text_input(X, self._analyzer)
         fitted_text = not reset and hasattr(self, "vocabulary_")
-        if tokens is not None:
-            if len(tokens) == 0:
+        if text is not None:
+            if len(text) == 0:
                 raise ValueError("Found 0 documents (samples) in X; at least 1 is required.")
             if not reset and not fitted_text:
                 raise ValueError(
@@ -360,7 +367,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                 for attr in ("n_features_in_", "feature_names_in_"):
                     if hasattr(self, attr):
                         delattr(self, attr)
-            return "text", tokens
+            return "text", text
         if fitted_text:
             raise ValueError(
                 f"This {type(self).__name__} was fitted on text, but X is numeric; pass "
@@ -406,19 +413,18 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         return y, sample_weight
 
     def _sequences(self, kind, data, fitting):
-        """Token lists or arrays to :class:`Sequences`; a new fit also sets the
-        vocabulary."""
+        """Text or arrays to :class:`Sequences`; a new fit also sets the vocabulary."""
         if kind == "numeric":
             if fitting and hasattr(self, "vocabulary_"):
                 del self.vocabulary_
             return Sequences(data)
         if not fitting:
-            return Sequences(encode(data, self.vocabulary_, self.max_len))
+            return Sequences(encode(data.tokens(), self.vocabulary_, self.max_len))
         if self.vocabulary is not None:
             self.vocabulary_ = _check_vocabulary(self.vocabulary)
-            return Sequences(encode(data, self.vocabulary_, self.max_len))
-        self.vocabulary_, encoded = fit_encode(data, self.min_df, self.max_features,
-                                               self.max_len)
+            return Sequences(encode(data.tokens(), self.vocabulary_, self.max_len))
+        self.vocabulary_, encoded = fit_encode(data.tokens(), self.min_df,
+                                               self.max_features, self.max_len)
         return Sequences(encoded)
 
     # --------------------------------------------------------------- training
@@ -600,15 +606,17 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         n_epochs = 1 if partial else self.max_iter
         for _ in range(n_epochs):
             start = time.perf_counter()
-            if fixed is None:
-                batches = [
+            if fixed is None:  # packed one at a time, as they are used
+                batches = (
                     _labelled_batch(seqs, y, sample_weight, index)
                     for index in epoch_batches(seqs.lengths, batch_size, seqs.text,
                                                self.shuffle, rng)
-                ]
+                )
             else:
                 batches = fixed
-            loss = self._train_epoch(batches, params, optimizer, float(sample_weight.sum()))
+            n_batches = -(-len(seqs) // batch_size)
+            loss = self._train_epoch(batches, n_batches, params, optimizer,
+                                     float(sample_weight.sum()))
             self.loss_curve_.append(loss)
             self.n_iter_ += 1
             line = f"Epoch {self.n_iter_}: loss {loss:.6f}"
@@ -659,11 +667,11 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         self.loss_ = self.loss_curve_[-1]
         self.best_loss_ = min(self.loss_curve_)
 
-    def _train_epoch(self, batches, params, optimizer, total_weight):
+    def _train_epoch(self, batches, n_batches, params, optimizer, total_weight):
         """One pass: loss and gradients of each batch, then an update. Returns the
         epoch's sample-weighted mean loss."""
         total = seen = 0.0
-        report = self.verbose >= 2 and len(batches) >= 20
+        report = self.verbose >= 2 and n_batches >= 20
         for i, (batch, y, w) in enumerate(batches):
             loss, grads = _rnn.loss_and_grads(params, batch, y, w, self.alpha)
             if not _all_finite(loss, grads):
@@ -678,8 +686,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             weight = float(w.sum())
             total += loss * weight
             seen += weight
-            if report and (i + 1) % (len(batches) // 10) == 0:
-                print(f"  epoch {self.n_iter_ + 1}: {i + 1}/{len(batches)} batches, "
+            if report and (i + 1) % (n_batches // 10) == 0:
+                print(f"  epoch {self.n_iter_ + 1}: {i + 1}/{n_batches} batches, "
                       f"loss so far {total / seen:.6f}", flush=True)
         return total / total_weight
 
@@ -700,9 +708,16 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         kind, data = self._validate_input(X, reset=False)
-        seqs = self._sequences(kind, data, fitting=False)
         with _blas_limits(self.weights_["Whh"].shape[0]):
-            return _predict_proba(self.weights_, seqs)
+            if kind == "numeric":
+                return _predict_proba(self.weights_, Sequences(data))
+            # tokenize a slice of documents at a time: memory stays bounded
+            proba = np.empty((len(data), len(self.classes_)), dtype=np.float64)
+            for start in range(0, len(data), PREDICT_DOCUMENTS):
+                tokens = data.tokens(start, start + PREDICT_DOCUMENTS)
+                seqs = Sequences(encode(tokens, self.vocabulary_, self.max_len))
+                proba[start : start + len(tokens)] = _predict_proba(self.weights_, seqs)
+            return proba
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`.

@@ -1,7 +1,7 @@
 """What ``X`` is, and the batches made from it.
 
-- :func:`text_tokens` decides whether ``X`` is text (documents or pre-tokenised rows)
-  and tokenizes it; anything else is numeric and goes to ``validate_data``.
+- :func:`text_input` decides whether ``X`` is text (documents or pre-tokenised rows);
+  anything else is numeric and goes to ``validate_data``.
 - :class:`Sequences` holds a corpus as token ids or a numeric array and packs any subset
   of it into a :class:`~sklearn_rnn._rnn.PackedBatch`.
 - :func:`canonical` makes a training set independent of sample order;
@@ -16,13 +16,31 @@ from ._text import TokenIds
 
 # text batches are drawn from groups of this many batches sorted by length
 BUCKET_BATCHES = 50
-# prediction works through chunks of at most this many rows and tokens
+# prediction tokenizes this many documents at a time...
+PREDICT_DOCUMENTS = 8192
+# ...and runs the network on chunks of at most this many rows and tokens
 PREDICT_ROWS = 1024
 PREDICT_TOKENS = 1 << 16
 
 
-def text_tokens(X, analyzer_factory):
-    """Token lists if ``X`` is text, else None.
+class TextInput:
+    """Documents (tokenized on demand, a slice at a time) or pre-tokenised rows."""
+
+    def __init__(self, documents=None, token_lists=None, analyzer=None):
+        self.documents, self.token_lists, self.analyzer = documents, token_lists, analyzer
+
+    def __len__(self):
+        return len(self.documents if self.token_lists is None else self.token_lists)
+
+    def tokens(self, start=0, stop=None):
+        """Token lists of the documents ``start:stop``."""
+        if self.token_lists is not None:
+            return self.token_lists[start:stop]
+        return list(map(self.analyzer, self.documents[start:stop]))
+
+
+def text_input(X, analyzer_factory):
+    """A :class:`TextInput` if ``X`` is text, else None (numeric, for ``validate_data``).
 
     Parameters
     ----------
@@ -30,10 +48,6 @@ def text_tokens(X, analyzer_factory):
         What the user passed.
     analyzer_factory : callable
         Returns the analyzer (document -> tokens); called only for documents.
-
-    Returns
-    -------
-    tokens : list of list of str, or None
     """
     if isinstance(X, (str, bytes)):
         raise ValueError("Iterable over raw text documents expected, string object received.")
@@ -47,12 +61,12 @@ def text_tokens(X, analyzer_factory):
         return None
     ndim = getattr(X, "ndim", None)
     if ndim is None or ndim == 1:
-        docs = X if ndim is None else list(X)
+        docs = X if isinstance(X, (list, tuple)) else list(X)
         if len(docs) == 0:
-            return []
+            return TextInput(token_lists=[])
         if not any(isinstance(doc, str) for doc in docs):
             return None  # numeric, or nested lists: validate_data decides
-        return documents_to_tokens(docs, analyzer_factory())
+        return TextInput(documents=_check_documents(docs), analyzer=analyzer_factory())
     if ndim == 2:
         try:
             np.asarray(X, dtype=np.float64)
@@ -61,8 +75,10 @@ def text_tokens(X, analyzer_factory):
             pass
         X = np.asarray(X, dtype=object)
         if X.shape[1] == 1:  # one column of documents
-            return documents_to_tokens(X[:, 0], analyzer_factory())
-        return [[str(tok) for tok in row if not _is_missing(tok)] for row in X]
+            return TextInput(documents=_check_documents(list(X[:, 0])),
+                             analyzer=analyzer_factory())
+        return TextInput(token_lists=[[str(tok) for tok in row if not _is_missing(tok)]
+                                      for row in X])
     return None
 
 
@@ -70,16 +86,16 @@ def _is_missing(value):
     return value is None or (isinstance(value, float) and value != value)
 
 
-def documents_to_tokens(docs, analyzer):
-    """Tokenize every document, naming the first one that is not a ``str``."""
-    for i, doc in enumerate(docs):
-        if not isinstance(doc, str):
-            what = "None" if doc is None else f"{type(doc).__name__} {repr(doc)[:40]}"
-            raise ValueError(
-                f"X[{i}] is {what}: every document must be a str (use '' for an empty "
-                "document)."
-            )
-    return list(map(analyzer, docs))
+def _check_documents(docs):
+    """``docs`` if every one is a ``str``; else an error naming the first that is not."""
+    if not all(isinstance(doc, str) for doc in docs):
+        i, doc = next((i, d) for i, d in enumerate(docs) if not isinstance(d, str))
+        what = "None" if doc is None else f"{type(doc).__name__} {repr(doc)[:40]}"
+        raise ValueError(
+            f"X[{i}] is {what}: every document must be a str (use '' for an empty "
+            "document)."
+        )
+    return docs
 
 
 class Sequences:

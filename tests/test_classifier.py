@@ -301,3 +301,18 @@ def test_float32():
     X_train, X_test, y_train, y_test = load_seed_sentiment()
     assert clf.score(X_test, y_test) >= 0.9
     assert clf.predict_proba(X_test).dtype == np.float64
+
+
+def test_prediction_memory_does_not_grow_with_the_number_of_documents(fitted):
+    import tracemalloc
+
+    def peak_beyond_output(docs):
+        tracemalloc.start()
+        proba = fitted.predict_proba(docs)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak - proba.nbytes
+
+    docs = ["i am not at all happy right now", "this is good", "very bad"] * 6000
+    small, large = peak_beyond_output(docs), peak_beyond_output(docs * 4)
+    assert large < 1.25 * small, (small, large)
