@@ -490,7 +490,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         y_index = np.searchsorted(self.classes_, y)
         sample_weight = sample_weight * self._class_weights(y, y_index, partial)
         if not partial:
-            present = np.unique(y_index[sample_weight > 0])
+            present = np.flatnonzero(np.bincount(y_index[sample_weight > 0],
+                                                 minlength=len(self.classes_)))
             if len(present) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes with "
@@ -570,7 +571,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                     "frequencies of the whole data are unknown. Pass a dict computed with "
                     "sklearn.utils.class_weight.compute_class_weight instead."
                 )
-            present = np.unique(y_index)
+            present = np.flatnonzero(np.bincount(y_index, minlength=len(self.classes_)))
             weights = np.ones(len(self.classes_))
             weights[present] = compute_class_weight(
                 "balanced", classes=self.classes_[present], y=y

@@ -141,8 +141,11 @@ class AdamOptimizer(_BaseOptimizer):
 
     def _init_state(self, params):
         self.m, self.v = np.zeros_like(self.flat), np.zeros_like(self.flat)
-        self.sparse_m = {k: _zeros_like(params[k]).T for k in self.sparse}
-        self.sparse_v = {k: _zeros_like(params[k]).T for k in self.sparse}
+        # both moments of a column side by side: one gather and one scatter per update
+        self.sparse_moments = {
+            k: np.zeros((params[k].shape[1], 2, params[k].shape[0]), params[k].dtype)
+            for k in self.sparse
+        }
 
     def _begin_step(self):
         self.t += 1
@@ -154,7 +157,8 @@ class AdamOptimizer(_BaseOptimizer):
         if rows is None:
             m, v = self.m, self.v
         else:
-            m, v = self.sparse_m[name][rows], self.sparse_v[name][rows]
+            moments = self.sparse_moments[name][rows]
+            m, v = moments[:, 0], moments[:, 1]
         m *= b1
         m += (1.0 - b1) * grad
         v *= b2
@@ -166,8 +170,7 @@ class AdamOptimizer(_BaseOptimizer):
         if rows is None:
             target -= step
         else:
-            self.sparse_m[name][rows] = m
-            self.sparse_v[name][rows] = v
+            self.sparse_moments[name][rows] = moments
             target[rows] -= step
 
 

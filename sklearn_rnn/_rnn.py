@@ -39,6 +39,8 @@ class PackedBatch(NamedTuple):
         Length of each packed row, non-increasing.
     batch_sizes : tuple of int, length T
         Number of rows still running at each step.
+    offsets : tuple of int, length T + 1
+        Where each step starts in the packed arrays (``P`` last).
     ids : ndarray of shape (P,) or None
         Token ids (columns of ``Wxh``) of text input, step after step.
     X : ndarray of shape (P, D) or None
@@ -53,6 +55,7 @@ class PackedBatch(NamedTuple):
     order: np.ndarray
     lengths: np.ndarray
     batch_sizes: tuple
+    offsets: tuple
     ids: Optional[np.ndarray]
     X: Optional[np.ndarray]
     last: np.ndarray
@@ -85,8 +88,8 @@ def _pack_layout(lengths):
     sorted_lengths = lengths[order]
     n_rows = len(sorted_lengths)
     n_steps = int(sorted_lengths[0]) if n_rows else 0
-    # rows longer than t, for every t (sorted_lengths is non-increasing)
-    batch_sizes = np.searchsorted(-sorted_lengths, -np.arange(n_steps), side="left")
+    # rows longer than t, for every t: all rows less those of length <= t
+    batch_sizes = n_rows - np.cumsum(np.bincount(sorted_lengths, minlength=n_steps + 1))[:-1]
     offsets = np.zeros(n_steps + 1, dtype=np.intp)
     np.cumsum(batch_sizes, out=offsets[1:])
     n_packed = int(offsets[-1])
@@ -118,7 +121,8 @@ def pack_ragged(flat_ids, starts, lengths):
     steps = np.repeat(np.arange(len(batch_sizes), dtype=np.intp), batch_sizes)
     rows = np.arange(int(offsets[-1]), dtype=np.intp) - offsets[steps]
     ids = flat_ids[np.asarray(starts, dtype=np.intp)[order][rows] + steps]
-    return PackedBatch(order, lengths_s, tuple(batch_sizes.tolist()), ids, None, last, prev)
+    return PackedBatch(order, lengths_s, tuple(batch_sizes.tolist()), tuple(offsets.tolist()),
+                       ids, None, last, prev)
 
 
 def pack_dense(X):
@@ -133,9 +137,10 @@ def pack_dense(X):
     batch : PackedBatch
     """
     n_rows, n_steps, _ = X.shape
-    order, lengths_s, batch_sizes, _, last, prev = _pack_layout(np.full(n_rows, n_steps))
+    order, lengths_s, batch_sizes, offsets, last, prev = _pack_layout(np.full(n_rows, n_steps))
     packed = np.ascontiguousarray(X.transpose(1, 0, 2)).reshape(n_rows * n_steps, -1)
-    return PackedBatch(order, lengths_s, tuple(batch_sizes.tolist()), None, packed, last, prev)
+    return PackedBatch(order, lengths_s, tuple(batch_sizes.tolist()), tuple(offsets.tolist()),
+                       None, packed, last, prev)
 
 
 def rnn_forward(Wxh, Whh, bh, batch):
@@ -166,13 +171,14 @@ def rnn_forward(Wxh, Whh, bh, batch):
     hs[:n_packed] += bh
     hs[n_packed] = 0.0
     WhhT = Whh.T
-    start = prev_start = 0
-    for t, n in enumerate(batch.batch_sizes):
+    offsets = batch.offsets
+    if len(offsets) > 1:  # the first step: h_0 = 0, so no recurrent term
+        np.tanh(hs[: offsets[1]], out=hs[: offsets[1]])
+    for t in range(1, len(offsets) - 1):
+        start, n = offsets[t], batch.batch_sizes[t]
         block = hs[start : start + n]
-        if t:
-            block += np.dot(hs[prev_start : prev_start + n], WhhT)
+        block += np.dot(hs[offsets[t - 1] : offsets[t - 1] + n], WhhT)
         np.tanh(block, out=block)
-        prev_start, start = start, start + n
     return hs[batch.last], (Wxh, Whh, hs, batch)
 
 
@@ -199,10 +205,10 @@ def rnn_backward(dh_last, cache):
     da = np.multiply(states, states)
     np.subtract(1.0, da, out=da)
     dh = np.array(dh_last, dtype=hs.dtype, order="C")
-    ends = np.cumsum(batch.batch_sizes)
-    for t in range(len(batch.batch_sizes) - 1, -1, -1):
-        n = batch.batch_sizes[t]
-        block = da[ends[t] - n : ends[t]]
+    offsets, batch_sizes = batch.offsets, batch.batch_sizes
+    for t in range(len(batch_sizes) - 1, -1, -1):
+        n = batch_sizes[t]
+        block = da[offsets[t] : offsets[t + 1]]
         block *= dh[:n]
         if t:
             np.dot(block, Whh, out=dh[:n])
