@@ -675,7 +675,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         report = self.verbose >= 2 and n_batches >= 20
         for i, (batch, y, w) in enumerate(batches):
             loss, grads = _rnn.loss_and_grads(params, batch, y, w, self.alpha)
-            if not _all_finite(loss, grads):
+            if not (np.isfinite(loss) and optimizer.update(params, grads)):
                 self.weights_ = params  # still finite: the update is not applied
                 raise ValueError(
                     f"The training loss or its gradient became {loss} in epoch "
@@ -683,7 +683,6 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                     "too high; lower learning_rate_init (or set clip_value). The weights "
                     "are left as they were before that batch."
                 )
-            optimizer.update(params, grads)
             weight = float(w.sum())
             total += loss * weight
             seen += weight
@@ -828,14 +827,6 @@ def _evaluate(params, seqs, y, sample_weight):
     with np.errstate(divide="ignore"):
         loss = -float(np.dot(w, np.log(p_true)))
     return loss, float(np.dot(w, proba.argmax(axis=1) == y))
-
-
-def _all_finite(loss, grads):
-    # a sum is finite only if every term is: one cheap reduction per gradient
-    total = loss
-    for grad in grads.values():
-        total += float((grad.values if isinstance(grad, _rnn.RowGrad) else grad).sum())
-    return np.isfinite(total)
 
 
 def _init_params(n_inputs, n_classes, hidden_size, rng, dtype):

@@ -61,8 +61,15 @@ class _BaseOptimizer:
             offset += size
 
     def update(self, params, grads):
-        """Apply one step from ``grads``, parallel to ``params``."""
+        """Apply one step from ``grads``, parallel to ``params``.
+
+        Returns False, and changes nothing, if a gradient is not finite.
+        """
         dense = np.concatenate([grads[k].ravel() for k in self.dense])
+        # a sum is finite only if every term is (and clipping would hide an inf)
+        total = float(dense.sum()) + sum(float(grads[k].values.sum()) for k in self.sparse)
+        if not np.isfinite(total):
+            return False
         if self.clip_value is not None:
             np.clip(dense, -self.clip_value, self.clip_value, out=dense)
         self._begin_step()
@@ -73,6 +80,7 @@ class _BaseOptimizer:
             if self.clip_value is not None:
                 values = np.clip(values, -self.clip_value, self.clip_value)
             self._step(params[name].T, values, grad.rows, name)
+        return True
 
     def _begin_step(self):
         pass

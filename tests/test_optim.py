@@ -119,3 +119,19 @@ def test_clipping_is_element_wise(sparse):
                                np.array([[0.5, -0.2, 0, 0, 0, 0]] * 3))
     np.testing.assert_allclose(before["Whh"] - params["Whh"], np.full((3, 3), -0.5))
     np.testing.assert_allclose(before["bh"] - params["bh"], [0.1, 0.5, -0.5])
+
+
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+@pytest.mark.parametrize("where", ["Whh", "Wxh"])
+def test_non_finite_gradient_is_refused_and_changes_nothing(bad, where):
+    _, params = _params(6)
+    before = _copy(params)
+    opt = AdamOptimizer(params, 0.01, sparse=("Wxh",), clip_value=1.0)
+    grads = {"Wxh": RowGrad(np.array([2]), np.ones((1, 3))), "Whh": np.ones((3, 3)),
+             "bh": np.ones(3)}
+    target = grads["Wxh"].values if where == "Wxh" else grads["Whh"]
+    target[0, 1] = bad
+    assert opt.update(params, grads) is False
+    for k in params:
+        np.testing.assert_array_equal(params[k], before[k])
+    assert opt.t == 0
