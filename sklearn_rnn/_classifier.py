@@ -607,11 +607,11 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         n_epochs = 1 if partial else self.max_iter
         for _ in range(n_epochs):
             start = time.perf_counter()
-            if fixed is None:  # packed one at a time, as they are used
+            if fixed is None:
+                indices = epoch_batches(seqs.lengths, batch_size, seqs.text, self.shuffle, rng)
                 batches = (
-                    _labelled_batch(seqs, y, sample_weight, index)
-                    for index in epoch_batches(seqs.lengths, batch_size, seqs.text,
-                                               self.shuffle, rng)
+                    (batch, y[index[batch.order]], sample_weight[index[batch.order]])
+                    for index, batch in zip(indices, seqs.pack_all(indices))
                 )
             else:
                 batches = fixed

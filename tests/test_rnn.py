@@ -168,3 +168,27 @@ def test_forward_stores_nothing_and_is_reentrant():
     np.testing.assert_array_equal(first, second)
     for k in params:
         np.testing.assert_array_equal(params[k], before[k])
+
+
+@pytest.mark.parametrize("max_table", [1 << 22, 1])
+def test_packing_many_batches_at_once_equals_one_at_a_time(max_table):
+    rng = np.random.default_rng(7)
+    lengths = rng.integers(0, 9, size=60)
+    lengths[[3, 17]] = 0
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
+    flat = rng.integers(0, 50, size=lengths.sum()).astype(np.intp)
+    index = rng.permutation(60)
+    lengths[index[7]] = 0  # batch 7:8 holds only an empty sequence
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
+    flat = rng.integers(0, 50, size=lengths.sum()).astype(np.intp)
+    bounds = [0, 7, 8, 30, 31, 60]
+    many = _rnn.pack_ragged_groups(flat, starts[index], lengths[index], bounds, max_table)
+    assert len(many) == len(bounds) - 1
+    for batch, a, b in zip(many, bounds[:-1], bounds[1:]):
+        one = _rnn.pack_ragged(flat, starts[index[a:b]], lengths[index[a:b]])
+        for field in _rnn.PackedBatch._fields:
+            got, want = getattr(batch, field), getattr(one, field)
+            if want is None:
+                assert got is None
+            else:
+                np.testing.assert_array_equal(got, want, err_msg=field)
