@@ -10,7 +10,7 @@ BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), 
 
 
 def test_readme_has_snippets():
-    assert len(BLOCKS) >= 2
+    assert len(BLOCKS) >= 3
 
 
 def test_readme_snippets_run():
@@ -22,3 +22,6 @@ def test_readme_snippets_run():
     assert clf.score(namespace["X_test"], namespace["y_test"]) == pytest.approx(1.0)
     assert set(grid.best_params_) == {"rnnsentimentclassifier__hidden_size",
                                       "rnnsentimentclassifier__min_df"}
+    stream = namespace["stream"]
+    assert stream.n_iter_ == 300
+    assert stream.score(namespace["X_test"], namespace["y_test"]) >= 0.9
