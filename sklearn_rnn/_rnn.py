@@ -21,6 +21,7 @@ Every layer is a pair of pure functions, ``*_forward(...) -> (out, cache)`` and
 ``*_backward(dout, cache) -> grads``; nothing is stored on any object.
 """
 
+import bisect
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -345,9 +346,45 @@ def softmax_cross_entropy(logits, y, sample_weight):
     return loss, dlogits
 
 
+def rnn_final_state(Wxh, Whh, bh, batch, max_tokens=1 << 13):
+    """Final states only, for prediction: memory bounded whatever the lengths.
+
+    The same arithmetic as :func:`rnn_forward` (so the same numbers), but it keeps one
+    state per row instead of every step's, and looks up the inputs of at most
+    ``max_tokens`` packed steps at a time: a document of a million tokens costs no more
+    memory than a short one.
+
+    Returns
+    -------
+    h_last : ndarray of shape (N, H)
+        In packed order; zeros for an empty sequence.
+    """
+    h = np.zeros((len(batch.order), Whh.shape[0]), dtype=Whh.dtype)
+    offsets, batch_sizes = batch.offsets, batch.batch_sizes
+    WhhT = Whh.T
+    t, n_steps = 0, len(batch_sizes)
+    while t < n_steps:
+        # steps t..stop-1 hold at most max_tokens packed inputs (at least one step)
+        stop = max(t + 1, bisect.bisect_right(offsets, offsets[t] + max_tokens) - 1)
+        lo, hi = offsets[t], offsets[stop]
+        if batch.ids is not None:
+            inputs = np.take(Wxh.T, batch.ids[lo:hi], axis=0)
+        else:
+            inputs = np.dot(batch.X[lo:hi], Wxh.T)
+        inputs += bh
+        for step in range(t, stop):
+            n = batch_sizes[step]
+            x = inputs[offsets[step] - lo : offsets[step] - lo + n]
+            if step:
+                x += np.dot(h[:n], WhhT)
+            np.tanh(x, out=h[:n])
+        t, inputs = stop, None  # free this window before the next is looked up
+    return h
+
+
 def predict_proba(params, batch):
     """Class probabilities, shape (N, C), for a packed batch, in packed order."""
-    h_last, _ = rnn_forward(params["Wxh"], params["Whh"], params["bh"], batch)
+    h_last = rnn_final_state(params["Wxh"], params["Whh"], params["bh"], batch)
     logits, _ = output_forward(h_last, params["Why"], params["by"])
     return np.exp(log_softmax(logits))
 

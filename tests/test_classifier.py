@@ -171,11 +171,19 @@ def test_max_len_keeps_the_last_tokens():
                                clf.predict_proba(["good movie"]), rtol=1e-12)
 
 
-def test_enormous_document_predicts(fitted):
-    doc = " ".join(["not good"] * 50_000 + ["happy"])
+def test_enormous_document_predicts_in_bounded_memory(fitted):
+    import tracemalloc
+
+    doc = " ".join(["not good"] * 25_000 + ["happy"])  # 50,001 tokens
+    tracemalloc.start()
     proba = fitted.predict_proba([doc, "happy"])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
     assert np.all(np.isfinite(proba))
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    # the tokens themselves take about 15 MB; every step's hidden state would add
+    # 50,001 x 64 float64 = 26 MB
+    assert peak < 25e6, peak
 
 
 def test_batch_composition_does_not_change_predictions(fitted, seed_data):

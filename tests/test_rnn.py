@@ -180,3 +180,21 @@ def test_packing_many_batches_at_once_equals_one_at_a_time(max_table):
                 assert got is None
             else:
                 np.testing.assert_array_equal(got, want, err_msg=field)
+
+
+@pytest.mark.parametrize("max_tokens", [1, 3, 7, 1 << 16])
+def test_final_state_for_prediction_equals_the_training_forward(max_tokens):
+    rng = np.random.default_rng(8)
+    params = _params(rng, 11, hidden=6)
+    batch = _rnn.pack_ragged(*_text_batch(rng, [5, 0, 9, 2, 9, 1], 11))
+    h_train, _ = _rnn.rnn_forward(params["Wxh"], params["Whh"], params["bh"], batch)
+    h_pred = _rnn.rnn_final_state(params["Wxh"], params["Whh"], params["bh"], batch,
+                                  max_tokens=max_tokens)
+    np.testing.assert_array_equal(h_pred, h_train)
+    X = rng.normal(size=(4, 6, 3))
+    params = _params(rng, 3, hidden=6)
+    numeric = _rnn.pack_dense(X)
+    h_train, _ = _rnn.rnn_forward(params["Wxh"], params["Whh"], params["bh"], numeric)
+    h_pred = _rnn.rnn_final_state(params["Wxh"], params["Whh"], params["bh"], numeric,
+                                  max_tokens=max_tokens)
+    np.testing.assert_array_equal(h_pred, h_train)
