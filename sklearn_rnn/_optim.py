@@ -1,4 +1,4 @@
-"""Gradient clipping and the SGD and Adam updates.
+"""The SGD and Adam updates, with element-wise gradient clipping.
 
 Optimizers are plain classes that update a dict of parameter arrays in place, as
 scikit-learn's ``_stochastic_optimizers``. A gradient is either a dense array shaped like
@@ -14,8 +14,6 @@ instead of a handful per parameter.
 """
 
 import numpy as np
-
-from ._rnn import RowGrad
 
 
 def _zeros_like(param):
