@@ -592,6 +592,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         """The epoch loop: validation split, epochs, monitoring, stopping, restoring."""
         early = self.early_stopping and not partial
         if early:
+            if self.validation_loss_curve_ is None:  # warm start of a fit without it
+                self.validation_loss_curve_, self.validation_scores_ = [], []
             train, val = _validation_split(y, self.validation_fraction, rng)
             val_data = (seqs.subset(val), y[val], sample_weight[val])
             seqs, y, sample_weight = seqs.subset(train), y[train], sample_weight[train]

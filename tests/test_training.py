@@ -65,6 +65,14 @@ def test_without_early_stopping_validation_attributes_are_none():
     assert clf.best_loss_ == min(clf.loss_curve_)
 
 
+def test_warm_start_can_turn_early_stopping_on():
+    X, y = _noise()
+    clf = RNNSentimentClassifier(max_iter=3, random_state=0).fit(X, y)
+    clf.set_params(warm_start=True, early_stopping=True, max_iter=4).fit(X, y)
+    assert clf.n_iter_ == len(clf.loss_curve_) == 7
+    assert len(clf.validation_loss_curve_) == len(clf.validation_scores_) == 4
+
+
 def test_early_stopping_with_too_few_samples_says_so():
     with pytest.raises(ValueError, match="validation_fraction"):
         RNNSentimentClassifier(early_stopping=True).fit(["a", "b", "c"], [0, 1, 1])
