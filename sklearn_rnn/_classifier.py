@@ -66,8 +66,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
       scikit-learn's ``CountVectorizer`` preprocessor and tokenizer, in order; token
       ``w`` enters as the one-hot vector of column ``vocabulary_[w]`` of ``Wxh``, looked
       up by index. Tokens outside the vocabulary share one extra, unknown-word column;
-    - pre-tokenised text: a 2-D array of strings (or objects) with several columns,
-      each cell one token; ``None`` and NaN cells are skipped;
+    - pre-tokenised text: a list of token lists (of any lengths), or a 2-D array of
+      strings (or objects) with several columns, each cell one token; ``None`` and NaN
+      tokens are skipped;
     - numeric sequences: a 2-D array of shape ``(n_samples, n_timesteps)`` (one value
       per step) or a 3-D array of shape ``(n_samples, n_timesteps, n_features)``.
 
@@ -401,6 +402,10 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         y = column_or_1d(y, warn=True)
+        if y.dtype == object:
+            missing = [i for i, label in enumerate(y) if label is None]
+            if missing:
+                raise ValueError(f"y[{missing[0]}] is None: every sample needs a label.")
         assert_all_finite(y, input_name="y")
         check_consistent_length(np.empty((n_samples, 0)), y)
         check_classification_targets(y)

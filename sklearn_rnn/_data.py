@@ -8,6 +8,8 @@
   :func:`epoch_batches` and :func:`predict_chunks` cut it into batches.
 """
 
+from collections.abc import Iterator, Mapping
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -51,7 +53,16 @@ def text_input(X, analyzer_factory):
     """
     if isinstance(X, (str, bytes)):
         raise ValueError("Iterable over raw text documents expected, string object received.")
-    if sp.issparse(X) or not hasattr(X, "__len__"):
+    if sp.issparse(X):
+        return None  # validate_data says sparse input is not supported
+    if isinstance(X, Mapping):
+        raise ValueError(
+            f"X is a {type(X).__name__}; pass documents (a list or 1-D array of str) or "
+            "numeric sequences (a 2-D or 3-D array)."
+        )
+    if isinstance(X, Iterator):  # a generator of documents, say
+        X = list(X)
+    if not hasattr(X, "__len__"):
         return None
     if hasattr(X, "iloc") and getattr(X, "ndim", 2) == 2:  # DataFrame
         if all(dt.kind in "biuf" for dt in X.dtypes):
@@ -64,8 +75,13 @@ def text_input(X, analyzer_factory):
         docs = X if isinstance(X, (list, tuple)) else list(X)
         if len(docs) == 0:
             return TextInput(token_lists=[])
+        if all(isinstance(doc, (list, tuple)) for doc in docs) and any(
+            isinstance(tok, str) for doc in docs for tok in doc
+        ):  # lists of tokens, of any lengths
+            return TextInput(token_lists=[[str(tok) for tok in doc if not _is_missing(tok)]
+                                          for doc in docs])
         if not any(isinstance(doc, str) for doc in docs):
-            return None  # numeric, or nested lists: validate_data decides
+            return None  # numeric: validate_data decides
         return TextInput(documents=_check_documents(docs), analyzer=analyzer_factory())
     if ndim == 2:
         try:

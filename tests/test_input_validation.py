@@ -137,3 +137,30 @@ def test_sparse_input_is_rejected():
     sp = pytest.importorskip("scipy.sparse")
     with pytest.raises(TypeError, match="[Ss]parse"):
         RNNSentimentClassifier().fit(sp.csr_matrix(np.eye(4)), Y)
+
+
+def test_missing_label_names_its_position():
+    with pytest.raises(ValueError, match=r"y\[1\] is None"):
+        RNNSentimentClassifier().fit(DOCS, ["a", None, "b", "a"])
+
+
+def test_a_dict_is_not_a_corpus():
+    with pytest.raises(ValueError, match="X is a dict"):
+        RNNSentimentClassifier().fit({"good": 1, "bad": 0}, [1, 0])
+
+
+def test_a_generator_of_documents_is_a_corpus(text_model):
+    np.testing.assert_array_equal(text_model.predict_proba(d for d in DOCS),
+                                  text_model.predict_proba(DOCS))
+    clf = RNNSentimentClassifier(random_state=0, max_iter=5).fit((d for d in DOCS), Y)
+    np.testing.assert_array_equal(clf.predict_proba(DOCS), text_model.predict_proba(DOCS))
+
+
+def test_lists_of_tokens_of_any_length(text_model):
+    tokens = [["not", "good"], ["bad"], [], ("not", None, "bad")]
+    np.testing.assert_allclose(text_model.predict_proba(tokens),
+                               text_model.predict_proba(["not good", "bad", "", "not bad"]),
+                               rtol=1e-12)
+    clf = RNNSentimentClassifier(random_state=0, max_iter=5).fit(
+        [d.split() for d in DOCS], Y)
+    np.testing.assert_array_equal(clf.predict_proba(DOCS), text_model.predict_proba(DOCS))
