@@ -5,6 +5,8 @@ The mathematics lives in :mod:`sklearn_rnn._rnn`, the updates in
 and batching in :mod:`sklearn_rnn._data`.
 """
 
+import contextlib
+import functools
 import time
 import warnings
 from collections.abc import Mapping
@@ -26,7 +28,7 @@ from sklearn.utils.validation import (
     column_or_1d,
     validate_data,
 )
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from . import _rnn
 from ._data import (
@@ -856,6 +858,13 @@ def _as_param(array, dtype):
 
 
 def _blas_limits(hidden_size):
-    if hidden_size < _SINGLE_THREAD_HIDDEN:
-        return threadpool_limits(limits=1, user_api="blas")
-    return threadpool_limits(limits=None, user_api="blas")
+    """One BLAS thread for small hidden sizes (more only add overhead), else as is."""
+    if hidden_size >= _SINGLE_THREAD_HIDDEN:
+        return contextlib.nullcontext()
+    return _threadpool_controller().limit(limits=1, user_api="blas")
+
+
+@functools.cache
+def _threadpool_controller():
+    # finding the loaded BLAS libraries reads the process's memory map: do it once
+    return ThreadpoolController()

@@ -314,3 +314,20 @@ def test_prediction_memory_does_not_grow_with_the_number_of_documents(fitted):
     docs = ["i am not at all happy right now", "this is good", "very bad"] * 6000
     small, large = peak_beyond_output(docs), peak_beyond_output(docs * 4)
     assert large < 1.25 * small, (small, large)
+
+
+def test_small_networks_run_blas_on_one_thread():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from sklearn_rnn._classifier import _blas_limits
+
+    def blas_threads():
+        return {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert blas_threads() == {2}
+        with _blas_limits(64):
+            assert blas_threads() == {1}
+        with _blas_limits(4096):
+            assert blas_threads() == {2}
+        assert blas_threads() == {2}
