@@ -106,8 +106,8 @@ def load_seed_sentiment():
     --------
     >>> from sklearn_rnn.datasets import load_seed_sentiment
     >>> X_train, X_test, y_train, y_test = load_seed_sentiment()
-    >>> X_train[4], y_train[4]
-    ('not good', np.False_)
+    >>> X_train[4], bool(y_train[4])
+    ('not good', False)
     """
     X_train = [text for text, _ in _SEED_TRAIN]
     X_test = [text for text, _ in _SEED_TEST]

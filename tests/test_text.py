@@ -57,8 +57,12 @@ def test_fit_encode_agrees_with_count_vectorizer_and_encode():
     from sklearn.feature_extraction.text import CountVectorizer
 
     rng = np.random.default_rng(0)
-    words = [f"w{i}" for i in range(40)]
-    docs = [list(rng.choice(words, size=rng.integers(0, 12))) for _ in range(60)]
+    # word i occurs 41 - i times: no ties in frequency, so max_features has one answer
+    # (CountVectorizer leaves the order of ties to NumPy's sort)
+    tokens = [f"w{i}" for i in range(40) for _ in range(41 - i)]
+    rng.shuffle(tokens)
+    cuts = np.sort(rng.choice(len(tokens), size=59, replace=False))
+    docs = [list(part) for part in np.split(np.array(tokens), cuts)]
     for options in ({}, {"min_df": 3}, {"min_df": 0.1}, {"max_features": 7}):
         vocabulary, encoded = fit_encode(docs, **options)
         cv = CountVectorizer(analyzer=lambda d: d, **options).fit(docs)
