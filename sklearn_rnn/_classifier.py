@@ -491,10 +491,13 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         y, sample_weight = self._validate_targets(y, sample_weight, len(data))
         if continuing:
             self._check_continuation(kind, data, y, classes, partial)
+            y_index = np.searchsorted(self.classes_, y)
+        elif classes is None:
+            self.classes_, y_index = np.unique(y, return_inverse=True)
         else:
-            self.classes_ = np.unique(y if classes is None else classes)
+            self.classes_ = np.unique(classes)
             _check_labels(y, self.classes_)
-        y_index = np.searchsorted(self.classes_, y)
+            y_index = np.searchsorted(self.classes_, y)
         sample_weight = sample_weight * self._class_weights(y, y_index, partial)
         if not partial:
             present = np.flatnonzero(np.bincount(y_index[sample_weight > 0],

@@ -76,15 +76,18 @@ def fit_encode(token_lists, min_df=1, max_features=None, max_len=None):
                    dtype=np.intp)
     lengths = np.fromiter(map(len, token_lists), dtype=np.intp, count=len(token_lists))
     n_seen = len(seen)
-    doc_of_token = np.repeat(np.arange(len(token_lists), dtype=np.int64), lengths)
-    # distinct (document, token) pairs, by sorting: np.unique is many times slower here
-    pairs = np.sort(doc_of_token * n_seen + ids)
-    distinct = pairs[np.append(True, pairs[1:] != pairs[:-1])] if len(pairs) else pairs
-    doc_freq = np.bincount(distinct % n_seen, minlength=n_seen)
     if not isinstance(min_df, Integral):
         min_df = min_df * len(token_lists)
     tokens = list(seen)
-    kept = np.flatnonzero(doc_freq >= min_df).tolist()
+    if min_df <= 1:  # every token occurs in a document: no need to count
+        kept = list(range(n_seen))
+    else:
+        doc_of_token = np.repeat(np.arange(len(token_lists), dtype=np.int64), lengths)
+        # distinct (document, token) pairs, by sorting: np.unique is many times slower
+        pairs = np.sort(doc_of_token * n_seen + ids)
+        distinct = pairs[np.append(True, pairs[1:] != pairs[:-1])] if len(pairs) else pairs
+        doc_freq = np.bincount(distinct % n_seen, minlength=n_seen)
+        kept = np.flatnonzero(doc_freq >= min_df).tolist()
     if max_features is not None and len(kept) > max_features:
         term_freq = np.bincount(ids, minlength=n_seen)
         kept.sort(key=lambda i: (-term_freq[i], tokens[i]))
