@@ -47,6 +47,8 @@ _FULL_BATCH_MAX = 512
 _AUTO_BATCH = 128
 # below this hidden size BLAS runs on one thread: more threads only add overhead
 _SINGLE_THREAD_HIDDEN = 512
+# early_stopping='auto' holds out a validation split above this many distinct samples
+_AUTO_EARLY_STOPPING = 10_000
 # learning_rate='adaptive' divides the step by this when the monitored loss stalls...
 _ADAPTIVE_FACTOR = 5.0
 # ...until it falls below this
@@ -118,10 +120,13 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
     n_iter_no_change : int, default=20
         See ``tol``.
 
-    early_stopping : bool, default=False
+    early_stopping : 'auto' or bool, default='auto'
         Set aside a stratified ``validation_fraction`` of the training data (drawn from
         ``random_state``), monitor the loss on it, and keep the weights of the epoch
-        with the lowest validation loss. Ignored by ``partial_fit``.
+        with the lowest validation loss. ``'auto'`` does so when there are more than
+        10,000 distinct training samples (as ``HistGradientBoostingClassifier``): a
+        recurrent network overfits a large corpus within a few epochs, while the
+        training loss keeps falling. Ignored by ``partial_fit``.
 
     validation_fraction : float, default=0.1
         Share of the training data set aside with ``early_stopping``.
@@ -213,14 +218,14 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         Lowest training loss of any epoch.
 
     validation_scores_ : list of float or None
-        Validation accuracy after each epoch (``early_stopping`` only).
+        Validation accuracy after each epoch (None without early stopping).
 
     validation_loss_curve_ : list of float or None
-        Validation loss after each epoch (``early_stopping`` only).
+        Validation loss after each epoch (None without early stopping).
 
     best_validation_score_ : float or None
         Validation accuracy of the epoch whose weights were kept, the one with the
-        lowest validation loss (``early_stopping`` only).
+        lowest validation loss (None without early stopping).
 
     n_features_in_ : int
         Number of time steps of numeric input (not set for text).
@@ -259,7 +264,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "clip_value": [Interval(Real, 0, None, closed="neither"), None],
@@ -297,7 +302,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=20,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         alpha=0.0,
         clip_value=1.0,
@@ -522,9 +527,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             if seqs.text:
                 params["Wxh"][:, -1] = 0.0  # the unknown-word column starts at zero
             self.loss_curve_, self.n_iter_ = [], 0
-            early = self.early_stopping and not partial
-            self.validation_scores_ = [] if early else None
-            self.validation_loss_curve_ = [] if early else None
+            self.validation_scores_ = self.validation_loss_curve_ = None
             self.best_validation_score_ = None
         if not seqs.text:
             seqs = Sequences(seqs.data.astype(dtype, copy=False))
@@ -600,9 +603,12 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
 
     def _train(self, seqs, y, sample_weight, params, optimizer, rng, partial):
         """The epoch loop: validation split, epochs, monitoring, stopping, restoring."""
-        early = self.early_stopping and not partial
+        early = not partial and (
+            len(seqs) > _AUTO_EARLY_STOPPING if self.early_stopping == "auto"
+            else self.early_stopping
+        )
         if early:
-            if self.validation_loss_curve_ is None:  # warm start of a fit without it
+            if self.validation_loss_curve_ is None:  # a new fit, or a warm start of one without
                 self.validation_loss_curve_, self.validation_scores_ = [], []
             train, val = _validation_split(y, self.validation_fraction, rng)
             val_data = (seqs.subset(val), y[val], sample_weight[val])

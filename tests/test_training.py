@@ -57,6 +57,16 @@ def test_early_stopping_monitors_validation_and_reports_it(capsys):
     assert all(0 <= s <= 1 for s in clf.validation_scores_)
 
 
+@pytest.mark.parametrize("n_samples, expected", [(10_000, False), (10_001, True)])
+def test_early_stopping_auto_turns_on_for_large_training_sets(n_samples, expected):
+    X = np.arange(n_samples, dtype=float)[:, None] * np.array([[1.0, -1.0]]) / n_samples
+    y = (np.arange(n_samples) % 2).astype(int)
+    clf = RNNSentimentClassifier(max_iter=1, random_state=0).fit(X, y)
+    assert (clf.validation_loss_curve_ is not None) is expected
+    clf = RNNSentimentClassifier(max_iter=1, early_stopping=False, random_state=0).fit(X, y)
+    assert clf.validation_loss_curve_ is None
+
+
 def test_without_early_stopping_validation_attributes_are_none():
     X, y = _noise()
     clf = RNNSentimentClassifier(max_iter=3, random_state=0).fit(X, y)
