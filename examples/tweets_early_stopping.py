@@ -29,7 +29,6 @@ def make_classifier(verbose=1):
         validation_fraction=0.1,
         n_iter_no_change=3,
         class_weight="balanced",
-        learning_rate_init=0.002,
         min_df=2,
         max_iter=30,
         dtype="float32",

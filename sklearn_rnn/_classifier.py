@@ -45,6 +45,9 @@ from ._text import build_analyzer, encode, fit_encode
 # 'auto' batch size: one full batch up to this many (distinct) samples, else _AUTO_BATCH
 _FULL_BATCH_MAX = 512
 _AUTO_BATCH = 128
+# learning_rate_init='auto': full-batch and minibatch step sizes
+_AUTO_LR_FULL_BATCH = 0.01
+_AUTO_LR_MINI_BATCH = 0.002
 # below this hidden size BLAS runs on one thread: more threads only add overhead
 _SINGLE_THREAD_HIDDEN = 512
 # early_stopping='auto' holds out a validation split above this many distinct samples
@@ -84,8 +87,10 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
     solver : {'adam', 'sgd'}, default='adam'
         The optimizer.
 
-    learning_rate_init : float, default=0.01
-        Initial step size.
+    learning_rate_init : float or 'auto', default='auto'
+        Initial step size. ``'auto'``: 0.01 when training runs in one full batch (at most
+        512 distinct samples with ``batch_size='auto'``), 0.002 with minibatches, where
+        there are many more, noisier steps per epoch.
 
     learning_rate : {'constant', 'adaptive'}, default='constant'
         ``'adaptive'``: whenever the monitored loss has not improved by ``tol`` for
@@ -253,7 +258,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "solver": [StrOptions(set(SOLVERS))],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_init": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "learning_rate": [StrOptions({"constant", "adaptive"})],
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterovs_momentum": ["boolean"],
@@ -291,7 +296,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         *,
         hidden_size=64,
         solver="adam",
-        learning_rate_init=0.01,
+        learning_rate_init="auto",
         learning_rate="constant",
         momentum=0.9,
         nesterovs_momentum=True,
@@ -538,7 +543,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             optimizer = self._optimizer
             optimizer.bind(params)
         else:
-            optimizer = self._make_optimizer(params, seqs.text)
+            optimizer = self._make_optimizer(params, seqs.text, len(seqs))
         if partial:
             self._optimizer = optimizer
         elif hasattr(self, "_optimizer"):
@@ -593,13 +598,17 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
         return weights[y_index]
 
-    def _make_optimizer(self, params, text):
+    def _make_optimizer(self, params, text, n_samples):
+        lr = self.learning_rate_init
+        if lr == "auto":
+            one_batch = (n_samples <= _FULL_BATCH_MAX if self.batch_size == "auto"
+                         else self.batch_size >= n_samples)
+            lr = _AUTO_LR_FULL_BATCH if one_batch else _AUTO_LR_MINI_BATCH
         common = dict(sparse=("Wxh",) if text else (), clip_value=self.clip_value)
         if self.solver == "adam":
-            return SOLVERS["adam"](params, self.learning_rate_init, self.beta_1,
-                                   self.beta_2, self.epsilon, **common)
-        return SOLVERS["sgd"](params, self.learning_rate_init, self.momentum,
-                              self.nesterovs_momentum, **common)
+            return SOLVERS["adam"](params, lr, self.beta_1, self.beta_2, self.epsilon,
+                                   **common)
+        return SOLVERS["sgd"](params, lr, self.momentum, self.nesterovs_momentum, **common)
 
     def _train(self, seqs, y, sample_weight, params, optimizer, rng, partial):
         """The epoch loop: validation split, epochs, monitoring, stopping, restoring."""

@@ -67,6 +67,18 @@ def test_early_stopping_auto_turns_on_for_large_training_sets(n_samples, expecte
     assert clf.validation_loss_curve_ is None
 
 
+@pytest.mark.parametrize("n_samples, batch_size, expected",
+                         [(80, "auto", 0.01), (600, "auto", 0.002), (600, 1000, 0.01),
+                          (80, 10, 0.002)])
+def test_auto_learning_rate_follows_the_batching(n_samples, batch_size, expected):
+    X, y = _noise(n_samples)
+    params = dict(max_iter=2, batch_size=batch_size, random_state=0)
+    auto = RNNSentimentClassifier(**params).fit(X, y)
+    explicit = RNNSentimentClassifier(learning_rate_init=expected, **params).fit(X, y)
+    for k in auto.weights_:
+        np.testing.assert_array_equal(auto.weights_[k], explicit.weights_[k])
+
+
 def test_without_early_stopping_validation_attributes_are_none():
     X, y = _noise()
     clf = RNNSentimentClassifier(max_iter=3, random_state=0).fit(X, y)
