@@ -598,11 +598,15 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
         return weights[y_index]
 
+    def _batch_size_for(self, n_samples):
+        if self.batch_size == "auto":
+            return n_samples if n_samples <= _FULL_BATCH_MAX else _AUTO_BATCH
+        return min(self.batch_size, n_samples)
+
     def _make_optimizer(self, params, text, n_samples):
         lr = self.learning_rate_init
         if lr == "auto":
-            one_batch = (n_samples <= _FULL_BATCH_MAX if self.batch_size == "auto"
-                         else self.batch_size >= n_samples)
+            one_batch = self._batch_size_for(n_samples) >= n_samples
             lr = _AUTO_LR_FULL_BATCH if one_batch else _AUTO_LR_MINI_BATCH
         common = dict(sparse=("Wxh",) if text else (), clip_value=self.clip_value)
         if self.solver == "adam":
@@ -617,15 +621,12 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             else self.early_stopping
         )
         if early:
-            if self.validation_loss_curve_ is None:  # a new fit, or a warm start of one without
+            if self.validation_loss_curve_ is None:  # a new fit, or warm after none
                 self.validation_loss_curve_, self.validation_scores_ = [], []
             train, val = _validation_split(y, self.validation_fraction, rng)
             val_data = (seqs.subset(val), y[val], sample_weight[val])
             seqs, y, sample_weight = seqs.subset(train), y[train], sample_weight[train]
-        batch_size = self.batch_size
-        if batch_size == "auto":
-            batch_size = len(seqs) if len(seqs) <= _FULL_BATCH_MAX else _AUTO_BATCH
-        batch_size = min(batch_size, len(seqs))
+        batch_size = self._batch_size_for(len(seqs))
         fixed = None
         if batch_size == len(seqs):  # the same batch every epoch: pack it once
             fixed = [_labelled_batch(seqs, y, sample_weight, np.arange(len(seqs)))]
