@@ -1,6 +1,7 @@
 """What ``X`` is, and the batches made from it.
 
-- :func:`text_input` decides whether ``X`` is text (documents or pre-tokenised rows);
+- :func:`text_input` decides whether ``X`` is text (documents, or pre-tokenised token
+  lists or rows);
   anything else is numeric and goes to ``validate_data``.
 - :class:`Sequences` holds a corpus as token ids or a numeric array and packs any subset
   of it into a :class:`~sklearn_rnn._rnn.PackedBatch`.
