@@ -629,7 +629,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         batch_size = self._batch_size_for(len(seqs))
         fixed = None
         if batch_size == len(seqs):  # the same batch every epoch: pack it once
-            fixed = [_labelled_batch(seqs, y, sample_weight, np.arange(len(seqs)))]
+            fixed = list(_labelled_batches(seqs, y, sample_weight, [np.arange(len(seqs))]))
 
         best, stalled, best_params, converged = np.inf, 0, None, False
         n_epochs = 1 if partial else self.max_iter
@@ -637,10 +637,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             start = time.perf_counter()
             if fixed is None:
                 indices = epoch_batches(seqs.lengths, batch_size, seqs.text, self.shuffle, rng)
-                batches = (
-                    (batch, y[index[batch.order]], sample_weight[index[batch.order]])
-                    for index, batch in zip(indices, seqs.pack_all(indices))
-                )
+                batches = _labelled_batches(seqs, y, sample_weight, indices)
             else:
                 batches = fixed
             n_batches = -(-len(seqs) // batch_size)
@@ -832,10 +829,11 @@ def _validation_split(y, fraction, rng):
     return np.sort(train), np.sort(val)
 
 
-def _labelled_batch(seqs, y, sample_weight, index):
-    batch = seqs.pack(index)
-    rows = index[batch.order]
-    return batch, y[rows], sample_weight[rows]
+def _labelled_batches(seqs, y, sample_weight, indices):
+    """(packed batch, labels, weights) for each index array, labels in packed order."""
+    for index, batch in zip(indices, seqs.pack_all(indices)):
+        rows = index[batch.order]
+        yield batch, y[rows], sample_weight[rows]
 
 
 def _predict_proba(params, seqs):
