@@ -39,7 +39,8 @@ from ._data import (
     predict_chunks,
     text_input,
 )
-from ._optim import SOLVERS
+from ._cells import CELLS
+from ._optim import SOLVERS, WeightAverage
 from ._text import build_analyzer, encode, fit_encode
 
 # 'auto' batch size: one full batch up to this many (distinct) samples, else _AUTO_BATCH
@@ -52,6 +53,11 @@ _AUTO_LR_MINI_BATCH = 0.002
 _SINGLE_THREAD_HIDDEN = 512
 # early_stopping='auto' holds out a validation split above this many distinct samples
 _AUTO_EARLY_STOPPING = 10_000
+# n_iter_no_change='auto': patience without and with early stopping
+_AUTO_PATIENCE = 20
+_AUTO_PATIENCE_EARLY = 2
+# the ways to pool states: each kind alone, or several side by side (in this order)
+POOLINGS = ("last", "mean", "max", "max+mean", "last+max", "last+mean", "last+max+mean")
 # learning_rate='adaptive' divides the step by this when the monitored loss stalls...
 _ADAPTIVE_FACTOR = 5.0
 # ...until it falls below this
@@ -257,6 +263,13 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
 
     _parameter_constraints = {
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "cell": [StrOptions(set(CELLS))],
+        "bidirectional": ["boolean"],
+        "pooling": [StrOptions(set(POOLINGS))],
+        "embedding_size": [Interval(Integral, 1, None, closed="left"), None],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "ema_decay": [Interval(Real, 0, 1, closed="neither"), None],
         "solver": [StrOptions(set(SOLVERS))],
         "learning_rate_init": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "learning_rate": [StrOptions({"constant", "adaptive"})],
@@ -268,7 +281,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -295,6 +308,13 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         self,
         *,
         hidden_size=64,
+        cell="tanh",
+        bidirectional=False,
+        pooling="last",
+        embedding_size=None,
+        dropout=0.0,
+        label_smoothing=0.0,
+        ema_decay=None,
         solver="adam",
         learning_rate_init="auto",
         learning_rate="constant",
@@ -326,6 +346,13 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         dtype="float64",
     ):
         self.hidden_size = hidden_size
+        self.cell = cell
+        self.bidirectional = bidirectional
+        self.pooling = pooling
+        self.embedding_size = embedding_size
+        self.dropout = dropout
+        self.label_smoothing = label_smoothing
+        self.ema_decay = ema_decay
         self.solver = solver
         self.learning_rate_init = learning_rate_init
         self.learning_rate = learning_rate
@@ -524,13 +551,18 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         if continuing:
             dtype = self.weights_["Whh"].dtype
-            params = {k: _as_param(v, dtype) for k, v in self.weights_.items()}
+            start = getattr(self, "_raw_weights", None) if partial else None
+            params = {k: _as_param(v, dtype) for k, v in (start or self.weights_).items()}
         else:
             dtype = np.dtype(self.dtype)
+            self._arch = self._architecture()
             n_inputs = len(self.vocabulary_) + 1 if seqs.text else seqs.data.shape[2]
-            params = _init_params(n_inputs, len(self.classes_), self.hidden_size, rng, dtype)
-            if seqs.text:
-                params["Wxh"][:, -1] = 0.0  # the unknown-word column starts at zero
+            embedding = self.embedding_size if seqs.text else None
+            params = _init_params(self._arch, n_inputs, len(self.classes_), self.hidden_size,
+                                  embedding, rng, dtype)
+            if seqs.text:  # the unknown-word column starts at zero
+                for name in _lookup_names(params):
+                    params[name][:, -1] = 0.0
             self.loss_curve_, self.n_iter_ = [], 0
             self.validation_scores_ = self.validation_loss_curve_ = None
             self.best_validation_score_ = None
@@ -540,19 +572,29 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             return self
 
         if partial and continuing and hasattr(self, "_optimizer"):
-            optimizer = self._optimizer
+            optimizer, average = self._optimizer, self._average
             optimizer.bind(params)
         else:
             optimizer = self._make_optimizer(params, seqs.text, len(seqs))
+            average = None
+            if self.ema_decay is not None:
+                average = WeightAverage(params, self.ema_decay, optimizer.sparse)
+        for attr in ("_optimizer", "_average", "_raw_weights"):
+            if hasattr(self, attr):
+                delattr(self, attr)
         if partial:
-            self._optimizer = optimizer
-        elif hasattr(self, "_optimizer"):
-            del self._optimizer
+            self._optimizer, self._average = optimizer, average
 
         # a diverging run overflows: the non-finite loss is reported by a clear error
         with _blas_limits(self.hidden_size), np.errstate(over="ignore", invalid="ignore"):
-            self._train(seqs, y_index, sample_weight, params, optimizer, rng, partial)
+            self._train(seqs, y_index, sample_weight, params, optimizer, average, rng,
+                        partial)
+        if partial and average is not None:
+            self._raw_weights = params  # partial_fit goes on from the weights, not the average
         return self
+
+    def _architecture(self):
+        return _rnn.Arch(self.cell, bool(self.bidirectional), tuple(self.pooling.split("+")))
 
     def _check_continuation(self, kind, data, y, classes, partial):
         how = "partial_fit" if partial else "warm_start=True"
@@ -567,10 +609,17 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                 f"{how}: X has {data.shape[2]} features per time step, but the "
                 f"estimator was fitted with {self.weights_['Wxh'].shape[1]}."
             )
-        if self.weights_["Whh"].shape[0] != self.hidden_size:
+        if self.weights_["Whh"].shape[1] != self.hidden_size:
             raise ValueError(
-                f"{how}: hidden_size changed from {self.weights_['Whh'].shape[0]} to "
+                f"{how}: hidden_size changed from {self.weights_['Whh'].shape[1]} to "
                 f"{self.hidden_size}; fit with warm_start=False to start over."
+            )
+        embedding = self.weights_["Wemb"].shape[0] if "Wemb" in self.weights_ else None
+        if (self._architecture() != self._arch
+                or (kind == "text" and embedding != self.embedding_size)):
+            raise ValueError(
+                f"{how}: cell, bidirectional, pooling or embedding_size changed since the "
+                "estimator was fitted; fit with warm_start=False to start over."
             )
         if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(
@@ -608,13 +657,14 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         if lr == "auto":
             one_batch = self._batch_size_for(n_samples) >= n_samples
             lr = _AUTO_LR_FULL_BATCH if one_batch else _AUTO_LR_MINI_BATCH
-        common = dict(sparse=("Wxh",) if text else (), clip_value=self.clip_value)
+        common = dict(sparse=tuple(_lookup_names(params)) if text else (),
+                      clip_value=self.clip_value)
         if self.solver == "adam":
             return SOLVERS["adam"](params, lr, self.beta_1, self.beta_2, self.epsilon,
                                    **common)
         return SOLVERS["sgd"](params, lr, self.momentum, self.nesterovs_momentum, **common)
 
-    def _train(self, seqs, y, sample_weight, params, optimizer, rng, partial):
+    def _train(self, seqs, y, sample_weight, params, optimizer, average, rng, partial):
         """The epoch loop: validation split, epochs, monitoring, stopping, restoring."""
         early = not partial and (
             len(seqs) > _AUTO_EARLY_STOPPING if self.early_stopping == "auto"
@@ -632,6 +682,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             fixed = list(_labelled_batches(seqs, y, sample_weight, [np.arange(len(seqs))]))
 
         best, stalled, best_params, converged = np.inf, 0, None, False
+        patience = self.n_iter_no_change
+        if patience == "auto":
+            patience = _AUTO_PATIENCE_EARLY if early else _AUTO_PATIENCE
         n_epochs = 1 if partial else self.max_iter
         for _ in range(n_epochs):
             start = time.perf_counter()
@@ -641,14 +694,15 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             else:
                 batches = fixed
             n_batches = -(-len(seqs) // batch_size)
-            loss = self._train_epoch(batches, n_batches, params, optimizer,
+            loss = self._train_epoch(batches, n_batches, params, optimizer, average, rng,
                                      float(sample_weight.sum()))
             self.loss_curve_.append(loss)
             self.n_iter_ += 1
             line = f"Epoch {self.n_iter_}: loss {loss:.6f}"
             monitored = loss
             if early:
-                val_loss, val_score = _evaluate(params, *val_data)
+                current = params if average is None else average.averaged(params)
+                val_loss, val_score = _evaluate(current, self._arch, *val_data)
                 self.validation_loss_curve_.append(val_loss)
                 self.validation_scores_.append(val_score)
                 line += f", validation loss {val_loss:.6f}, validation accuracy {val_score:.4f}"
@@ -663,9 +717,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             if monitored < best:
                 best = monitored
                 if early:
-                    best_params = {k: v.copy() for k, v in params.items()}
+                    best_params = {k: v.copy() for k, v in current.items()}
                     self.best_validation_score_ = val_score
-            if stalled >= self.n_iter_no_change:
+            if stalled >= patience:
                 what = "Validation" if early else "Training"
                 if (self.learning_rate == "adaptive"
                         and optimizer.learning_rate / _ADAPTIVE_FACTOR >= _ADAPTIVE_MIN):
@@ -673,12 +727,12 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                     stalled = 0
                     if self.verbose:
                         print(f"{what} loss did not improve more than tol={self.tol} for "
-                              f"{self.n_iter_no_change} epochs. Learning rate set to "
+                              f"{patience} epochs. Learning rate set to "
                               f"{optimizer.learning_rate:g}.")
                     continue
                 if self.verbose:
                     print(f"{what} loss did not improve more than tol={self.tol} for "
-                          f"{self.n_iter_no_change} consecutive epochs. Stopping.")
+                          f"{patience} consecutive epochs. Stopping.")
                 converged = True
                 break
         if not partial and not converged:
@@ -689,17 +743,26 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             )
         if best_params is not None:
             params = best_params
+        elif average is not None:
+            params = average.averaged(params)
         self.weights_ = params
         self.loss_ = self.loss_curve_[-1]
         self.best_loss_ = min(self.loss_curve_)
 
-    def _train_epoch(self, batches, n_batches, params, optimizer, total_weight):
+    def _train_epoch(self, batches, n_batches, params, optimizer, average, rng, total_weight):
         """One pass: loss and gradients of each batch, then an update. Returns the
         epoch's sample-weighted mean loss."""
         total = seen = 0.0
         report = self.verbose >= 2 and n_batches >= 20
         for i, (batch, y, w) in enumerate(batches):
-            loss, grads = _rnn.loss_and_grads(params, batch, y, w, self.alpha)
+            masks = None
+            if self.dropout:
+                masks = _rnn.dropout_masks(rng, batch, params, self._arch, self.dropout)
+            loss, grads = _rnn.loss_and_grads(params, batch, y, w, self.alpha, arch=self._arch,
+                                              masks=masks,
+                                              label_smoothing=self.label_smoothing)
+            if average is not None:
+                average.prepare(params, grads)
             if not (np.isfinite(loss) and optimizer.update(params, grads)):
                 self.weights_ = params  # still finite: the update is not applied
                 raise ValueError(
@@ -708,6 +771,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                     "too high; lower learning_rate_init (or set clip_value). The weights "
                     "are left as they were before that batch."
                 )
+            if average is not None:
+                average.update(params, grads)
             weight = float(w.sum())
             total += loss * weight
             seen += weight
@@ -733,15 +798,16 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         kind, data = self._validate_input(X, reset=False)
-        with _blas_limits(self.weights_["Whh"].shape[0]):
+        with _blas_limits(self.weights_["Whh"].shape[1]):
             if kind == "numeric":
-                return _predict_proba(self.weights_, Sequences(data))
+                return _predict_proba(self.weights_, self._arch, Sequences(data))
             # tokenize a slice of documents at a time: memory stays bounded
             proba = np.empty((len(data), len(self.classes_)), dtype=np.float64)
             for start in range(0, len(data), PREDICT_DOCUMENTS):
                 tokens = data.tokens(start, start + PREDICT_DOCUMENTS)
                 seqs = Sequences(encode(tokens, self.vocabulary_, self.max_len))
-                proba[start : start + len(tokens)] = _predict_proba(self.weights_, seqs)
+                proba[start : start + len(tokens)] = _predict_proba(self.weights_, self._arch,
+                                                                    seqs)
             return proba
 
     def predict_log_proba(self, X):
@@ -836,18 +902,18 @@ def _labelled_batches(seqs, y, sample_weight, indices):
         yield batch, y[rows], sample_weight[rows]
 
 
-def _predict_proba(params, seqs):
+def _predict_proba(params, arch, seqs):
     """Class probabilities of every sequence, chunk after chunk (memory stays bounded)."""
     proba = np.empty((len(seqs), params["by"].shape[0]), dtype=np.float64)
     for index in predict_chunks(seqs.lengths):
         batch = seqs.pack(index)
-        proba[index[batch.order]] = _rnn.predict_proba(params, batch)
+        proba[index[batch.order]] = _rnn.predict_proba(params, batch, arch)
     return proba
 
 
-def _evaluate(params, seqs, y, sample_weight):
+def _evaluate(params, arch, seqs, y, sample_weight):
     """Sample-weighted mean cross-entropy and accuracy."""
-    proba = _predict_proba(params, seqs)
+    proba = _predict_proba(params, arch, seqs)
     p_true = proba[np.arange(len(y)), y]
     w = sample_weight / sample_weight.sum()
     with np.errstate(divide="ignore"):
@@ -855,18 +921,41 @@ def _evaluate(params, seqs, y, sample_weight):
     return loss, float(np.dot(w, proba.argmax(axis=1) == y))
 
 
-def _init_params(n_inputs, n_classes, hidden_size, rng, dtype):
-    """Uniform(-1/sqrt(H), 1/sqrt(H)) weights and zero biases. ``Wxh`` is drawn as its
-    transpose and stored column-major, so that its columns (the token embeddings) are
-    contiguous rows of ``Wxh.T``."""
+def _init_params(arch, n_inputs, n_classes, hidden_size, embedding_size, rng, dtype):
+    """Weights as PyTorch initializes its recurrent layers, Uniform(-1/sqrt(H),
+    1/sqrt(H)), an embedding ``Wemb`` drawn from N(0, 0.1^2), and zero biases.
+
+    A matrix whose columns are looked up by token id (``Wemb``, or ``Wxh`` without an
+    embedding) is drawn as its transpose and stored column-major, so that its columns
+    are contiguous rows of its transpose. The tutorial's model (tanh, one direction, no
+    embedding) draws ``Wxh``, ``Whh`` and ``Why`` in that order, as it always has.
+    """
     bound = 1.0 / np.sqrt(hidden_size)
-    return {
-        "Wxh": rng.uniform(-bound, bound, (n_inputs, hidden_size)).astype(dtype).T,
-        "Whh": rng.uniform(-bound, bound, (hidden_size, hidden_size)).astype(dtype),
-        "Why": rng.uniform(-bound, bound, (n_classes, hidden_size)).astype(dtype),
-        "bh": np.zeros(hidden_size, dtype=dtype),
-        "by": np.zeros(n_classes, dtype=dtype),
-    }
+    gates = CELLS[arch.cell].gates
+    params = {}
+    if embedding_size is not None:
+        params["Wemb"] = rng.normal(0.0, 0.1, (n_inputs, embedding_size)).astype(dtype).T
+        n_inputs = embedding_size
+    for sfx in arch.directions:
+        params["Wxh" + sfx] = rng.uniform(
+            -bound, bound, (n_inputs, gates * hidden_size)).astype(dtype).T
+        params["Whh" + sfx] = rng.uniform(
+            -bound, bound, (gates * hidden_size, hidden_size)).astype(dtype)
+    params["Why"] = rng.uniform(-bound, bound, (n_classes, arch.n_features(hidden_size))
+                                ).astype(dtype)
+    for sfx in arch.directions:
+        params["bh" + sfx] = np.zeros(gates * hidden_size, dtype=dtype)
+        if CELLS[arch.cell].recurrent_bias:
+            params["bhh" + sfx] = np.zeros(gates * hidden_size, dtype=dtype)
+    params["by"] = np.zeros(n_classes, dtype=dtype)
+    return params
+
+
+def _lookup_names(params):
+    """The parameters whose columns are looked up by token id (for text input)."""
+    if "Wemb" in params:
+        return ["Wemb"]
+    return [name for name in params if name.startswith("Wxh")]
 
 
 def _as_param(array, dtype):

@@ -181,3 +181,75 @@ class AdamOptimizer(_BaseOptimizer):
 
 
 SOLVERS = {"sgd": SGDOptimizer, "adam": AdamOptimizer}
+
+
+class WeightAverage:
+    """Exponential moving average of the weights, updated after every step.
+
+    ``average = decay * average + (1 - decay) * weights``, started at zero and divided by
+    ``1 - decay ** t`` after ``t`` steps (the bias correction of Adam's moments), so that
+    it is the weights themselves after one step and follows them closely early on, when
+    few steps were taken (a full-batch fit takes one per epoch).
+
+    Columns of a sparse parameter that a step did not update did not change, so their
+    average is brought up to date only when they are next used, or when it is read:
+    ``k`` steps of unchanged weights ``w`` move it to ``decay ** k * average +
+    (1 - decay ** k) * w``, exactly what ``k`` dense updates give.
+
+    Parameters
+    ----------
+    params : dict of ndarray
+    decay : float in (0, 1)
+    sparse : tuple of str
+        As for the optimizers: updated through the columns a step used.
+    """
+
+    def __init__(self, params, decay, sparse=()):
+        self.decay = decay
+        self.t = 0
+        self.sparse = tuple(sparse)
+        self.average = {k: _zeros_like(v) for k, v in params.items()}
+        # the step at which each column of a sparse parameter was last brought up to date
+        self.synced = {k: np.zeros(params[k].shape[1], dtype=np.int64) for k in self.sparse}
+
+    def prepare(self, params, grads):
+        """Before a step: bring the columns it will change up to date, while ``params``
+        still hold the values they had since they were last synced."""
+        for name in self.sparse:
+            self._catch_up(name, params, grads[name].rows, self.t)
+
+    def update(self, params, grads):
+        """After a step that changed ``params`` (``grads`` tell which columns), and
+        :meth:`prepare` before it: account for it."""
+        d = self.decay
+        self.t += 1
+        for name, avg in self.average.items():
+            if name in self.sparse:
+                rows = grads[name].rows
+                avg_t = avg.T
+                avg_t[rows] = d * avg_t[rows] + (1.0 - d) * params[name].T[rows]
+                self.synced[name][rows] = self.t
+            else:
+                avg *= d
+                avg += (1.0 - d) * params[name]
+
+    def _catch_up(self, name, params, rows, t):
+        lag = t - self.synced[name][rows]
+        factor = np.power(self.decay, lag).astype(params[name].dtype)[:, None]
+        avg_t = self.average[name].T
+        avg_t[rows] = factor * avg_t[rows] + (1.0 - factor) * params[name].T[rows]
+        self.synced[name][rows] = t
+
+    def averaged(self, params):
+        """The bias-corrected average, as a new dict of arrays (``params`` itself if no
+        step was taken)."""
+        if self.t == 0:
+            return {k: v.copy() for k, v in params.items()}
+        for name in self.sparse:
+            self._catch_up(name, params, np.arange(params[name].shape[1]), self.t)
+        correction = 1.0 - self.decay**self.t
+        out = {}
+        for name, avg in self.average.items():
+            order = "F" if avg.flags.f_contiguous and avg.ndim == 2 else "C"
+            out[name] = np.array(avg / correction, dtype=params[name].dtype, order=order)
+        return out

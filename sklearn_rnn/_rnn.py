@@ -1,21 +1,32 @@
-"""Pure NumPy forward and backward passes of the many-to-one tanh RNN.
+"""Pure NumPy forward and backward passes of a many-to-one recurrent classifier.
 
-The model is the tutorial's::
+The model chains, for each direction (a second one, with weights suffixed ``_reverse``,
+reads every sequence backwards when bidirectional):
+
+    inputs     x_t: column ``id`` of ``Wxh`` for a token (the tutorial's one-hot
+               product, looked up), or ``Wemb[:, id]`` then ``Wxh`` with an embedding,
+               or the numeric step
+    cell       h_t = cell(Wxh x_t + bh, h_{t-1})   (tanh, GRU or LSTM: ``_cells.py``)
+    pooling    f = [last state | mean over t | max over t]   (any of them, in order)
+    output     y = Why [f_forward, f_backward] + by,   p = softmax(y)
+
+and the loss is the sample-weighted mean cross-entropy (with optional label smoothing).
+With the tanh cell, one direction and ``'last'`` pooling this is the tutorial's model::
 
     h_t = tanh(Wxh x_t + Whh h_{t-1} + bh),   h_0 = 0
     y   = Why h_T + by,   p = softmax(y),   loss = cross-entropy(p, target)
 
 Shape letters used throughout: N batch, T time steps, D input features, V input columns
-(vocabulary plus the unknown-word column), H hidden units, C classes, P packed steps (the
-sum of the lengths of a batch's sequences).
+(vocabulary plus the unknown-word column), E embedding size, H hidden units, G gates of
+the cell, F features, C classes, P packed steps (the sum of the lengths of a batch's
+sequences).
 
 Batches are *packed*, like PyTorch's ``PackedSequence``: the rows are sorted by decreasing
 length and the time steps are laid one after the other, step ``t`` holding the first
 ``batch_sizes[t]`` rows (those longer than ``t``). A row that has ended is simply not
-touched again, so padding costs nothing and never changes a result, and a row's final
-state is wherever its last step was written. A text token enters as column ``id`` of
-``Wxh`` (the product of ``Wxh`` with a one-hot vector), looked up by id; its gradient is a
-scatter-add into the columns that occurred.
+touched again, so padding costs nothing and never changes a result. The backward
+direction reads its inputs through :func:`reverse_index`, in the same layout. A looked-up
+column's gradient is a scatter-add into the columns that occurred.
 
 Every layer is a pair of pure functions, ``*_forward(...) -> (out, cache)`` and
 ``*_backward(dout, cache) -> grads``; nothing is stored on any object.
@@ -27,7 +38,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 import scipy.sparse as sp
 
-PARAM_NAMES = ("Wxh", "Whh", "Why", "bh", "by")
+from ._cells import CELLS
 
 # csr_array (SciPy >= 1.8) builds a little faster; csr_matrix gives the same product
 _CSR = getattr(sp, "csr_array", sp.csr_matrix)
@@ -202,87 +213,6 @@ def pack_dense(X):
                        None, packed, last, prev)
 
 
-def rnn_forward(Wxh, Whh, bh, batch):
-    """Run the recurrence over a packed batch.
-
-    Parameters
-    ----------
-    Wxh : ndarray of shape (H, V) or (H, D)
-    Whh : ndarray of shape (H, H)
-    bh : ndarray of shape (H,)
-    batch : PackedBatch
-
-    Returns
-    -------
-    h_last : ndarray of shape (N, H)
-        Final state of every row (zeros for an empty sequence), in packed order.
-    cache : tuple
-        What :func:`rnn_backward` needs.
-    """
-    hidden = Whh.shape[0]
-    n_packed = len(batch.ids) if batch.ids is not None else len(batch.X)
-    hs = np.empty((n_packed + 1, hidden), dtype=Whh.dtype)
-    if batch.ids is not None:
-        # x_t is one-hot: Wxh @ x_t is a column of Wxh, i.e. a row of Wxh.T
-        np.take(Wxh.T, batch.ids, axis=0, out=hs[:n_packed], mode="clip")
-    else:
-        np.dot(batch.X, Wxh.T, out=hs[:n_packed])
-    hs[:n_packed] += bh
-    hs[n_packed] = 0.0
-    WhhT = Whh.T
-    offsets = batch.offsets
-    if len(offsets) > 1:  # the first step: h_0 = 0, so no recurrent term
-        np.tanh(hs[: offsets[1]], out=hs[: offsets[1]])
-    for t in range(1, len(offsets) - 1):
-        start, n = offsets[t], batch.batch_sizes[t]
-        block = hs[start : start + n]
-        block += np.dot(hs[offsets[t - 1] : offsets[t - 1] + n], WhhT)
-        np.tanh(block, out=block)
-    return hs[batch.last], (Wxh, Whh, hs, batch)
-
-
-def rnn_backward(dh_last, cache):
-    """Backpropagation through time over a packed batch.
-
-    Parameters
-    ----------
-    dh_last : ndarray of shape (N, H)
-        Gradient of the loss with respect to each row's final state, in packed order.
-    cache : tuple
-        From :func:`rnn_forward`.
-
-    Returns
-    -------
-    grads : dict
-        ``Wxh`` (a :class:`RowGrad` for text input, an ``(H, D)`` array for numeric
-        input), ``Whh`` of shape (H, H) and ``bh`` of shape (H,).
-    """
-    Wxh, Whh, hs, batch = cache
-    n_packed = hs.shape[0] - 1
-    states = hs[:n_packed]
-    # da_t = dh_t * (1 - h_t ** 2), written in place for every packed step at once
-    da = np.multiply(states, states)
-    np.subtract(1.0, da, out=da)
-    dh = np.array(dh_last, dtype=hs.dtype, order="C")
-    offsets, batch_sizes = batch.offsets, batch.batch_sizes
-    for t in range(len(batch_sizes) - 1, -1, -1):
-        n = batch_sizes[t]
-        block = da[offsets[t] : offsets[t + 1]]
-        block *= dh[:n]
-        if t:
-            np.dot(block, Whh, out=dh[:n])
-    n_first = batch.batch_sizes[0] if batch.batch_sizes else 0
-    grads = {
-        "Whh": np.dot(da[n_first:].T, hs[batch.prev]),
-        "bh": da.sum(axis=0),
-    }
-    if batch.ids is not None:
-        grads["Wxh"] = RowGrad(*scatter_add_rows(batch.ids, da))
-    else:
-        grads["Wxh"] = np.dot(da.T, batch.X)
-    return grads
-
-
 def scatter_add_rows(ids, values):
     """Sum the rows of ``values`` that share an id.
 
@@ -305,13 +235,309 @@ def scatter_add_rows(ids, values):
     return sorted_ids[starts], selector @ values
 
 
+class Arch(NamedTuple):
+    """Which layers the model chains.
+
+    cell : {'tanh', 'gru', 'lstm'}
+    bidirectional : bool
+        A second cell (weights suffixed ``_reverse``) reads each sequence backwards.
+    pooling : tuple of {'last', 'mean', 'max'}
+        How the states of a sequence become features, in this order, concatenated.
+    """
+
+    cell: str = "tanh"
+    bidirectional: bool = False
+    pooling: tuple = ("last",)
+
+    @property
+    def directions(self):
+        return ("", "_reverse") if self.bidirectional else ("",)
+
+    def n_features(self, hidden_size):
+        """Width of the output layer's input: H per pooling per direction."""
+        return hidden_size * len(self.pooling) * len(self.directions)
+
+
+TUTORIAL = Arch()
+
+
+def param_names(arch, embedding=False):
+    """Names of the parameters of a model, in a fixed order."""
+    names = ["Wemb"] if embedding else []
+    for sfx in arch.directions:
+        names += [f"Wxh{sfx}", f"Whh{sfx}", f"bh{sfx}"]
+        if CELLS[arch.cell].recurrent_bias:
+            names.append(f"bhh{sfx}")
+    return names + ["Why", "by"]
+
+
+PARAM_NAMES = tuple(param_names(TUTORIAL))
+
+
+def reverse_index(batch):
+    """Packed position of each token of the reversed sequences.
+
+    Entry ``p`` (row ``r`` of step ``t``) is the position of the same row's step
+    ``L_r - 1 - t``; reading the inputs through it packs every sequence backwards in the
+    same layout (the permutation is its own inverse).
+    """
+    steps, rows = _steps_and_rows(batch)
+    offsets = np.asarray(batch.offsets, dtype=np.intp)
+    return offsets[batch.lengths[rows] - 1 - steps] + rows
+
+
+def _steps_and_rows(batch):
+    sizes = np.asarray(batch.batch_sizes, dtype=np.intp)
+    steps = np.repeat(np.arange(len(sizes), dtype=np.intp), sizes)
+    rows = np.arange(int(batch.offsets[-1]), dtype=np.intp) - np.asarray(
+        batch.offsets[:-1], dtype=np.intp)[steps]
+    return steps, rows
+
+
+# ------------------------------------------------------------------ the recurrence
+def sequence_forward(cell, xp, Whh, bhh, batch):
+    """Run a cell over a packed batch.
+
+    Parameters
+    ----------
+    cell : Cell
+    xp : ndarray of shape (P, G H)
+        Input projections ``Wxh x_t + bh``; overwritten (it becomes part of the cache).
+    Whh : ndarray of shape (G H, H)
+    bhh : ndarray of shape (G H,) or None
+    batch : PackedBatch
+
+    Returns
+    -------
+    hs : ndarray of shape (P + 1, H)
+        Every step's state, and a zero row last (the state of an empty sequence).
+    buf : dict
+        The cache for :func:`sequence_backward`.
+    """
+    n_packed, hidden = xp.shape[0], Whh.shape[1]
+    buf = {"x": xp, "h": np.empty((n_packed + 1, hidden), dtype=xp.dtype)}
+    for name in cell.buffers:
+        buf[name] = np.empty((n_packed, xp.shape[1] if name == "gh" else hidden), xp.dtype)
+    buf["h"][n_packed] = 0.0
+    WhhT, offsets, sizes = Whh.T, batch.offsets, batch.batch_sizes
+    for t in range(len(sizes)):
+        cell.forward_step(buf, offsets[t], offsets[t] + sizes[t],
+                          offsets[t - 1] if t else None, WhhT, bhh)
+    return buf["h"], buf
+
+
+def sequence_backward(cell, dhs, Whh, buf, batch):
+    """Backpropagation through time.
+
+    Parameters
+    ----------
+    dhs : ndarray of shape (P, H)
+        Gradient of the loss with respect to every step's state (from the pooling).
+
+    Returns
+    -------
+    dx : ndarray of shape (P, G H)
+        Gradient of the input projections.
+    dWhh : ndarray of shape (G H, H)
+    dbhh : ndarray of shape (G H,) or None
+    """
+    n_packed = dhs.shape[0]
+    grad = {"dx": np.empty_like(buf["x"]),
+            "dh": np.zeros((len(batch.order), Whh.shape[1]), dtype=dhs.dtype)}
+    if cell.recurrent_bias:
+        grad["dgh"] = np.empty_like(buf["x"])
+    if "c" in buf:
+        grad["dc"] = np.zeros_like(grad["dh"])
+    offsets, sizes = batch.offsets, batch.batch_sizes
+    for t in range(len(sizes) - 1, -1, -1):
+        a, b = offsets[t], offsets[t] + sizes[t]
+        grad["dh"][: b - a] += dhs[a:b]
+        cell.backward_step(buf, grad, a, b, offsets[t - 1] if t else None, Whh)
+    dgh = grad.get("dgh", grad["dx"])
+    n_first = sizes[0] if sizes else 0
+    dWhh = np.dot(dgh[n_first:n_packed].T, buf["h"][batch.prev])
+    return grad["dx"], dWhh, dgh.sum(axis=0) if cell.recurrent_bias else None
+
+
+# -------------------------------------------------------------------- pooling
+def pool_forward(hs, batch, pooling):
+    """Features of each row from its states: one block per entry of ``pooling``.
+
+    ``'last'`` is the state after a row's last step (for a backward direction: after
+    the first token, as PyTorch's ``h_n``); ``'mean'`` and ``'max'`` run over the row's
+    steps. An empty sequence has zero features under every pooling.
+
+    Parameters
+    ----------
+    hs : ndarray of shape (P + 1, H)
+        States by packed position, and a zero row last.
+
+    Returns
+    -------
+    features : ndarray of shape (N, H len(pooling))
+    cache : tuple
+    """
+    n_packed, hidden = hs.shape[0] - 1, hs.shape[1]
+    n_rows = len(batch.order)
+    steps, rows = _steps_and_rows(batch)
+    parts, picks = [], []
+    for kind in pooling:
+        if kind == "mean":
+            scale = (1.0 / np.maximum(batch.lengths, 1)).astype(hs.dtype)
+            selector = _CSR((scale[rows], (rows, np.arange(n_packed))),
+                            shape=(n_rows, n_packed))
+            parts.append(np.asarray(selector @ hs[:n_packed]))
+            picks.append(selector)
+            continue
+        if kind == "last":
+            where = batch.last[:, None]
+        else:  # max, over a padded (T, N, H) copy, so that the first maximum wins
+            padded = np.full((len(batch.batch_sizes), n_rows, hidden), -np.inf, hs.dtype)
+            padded.reshape(-1, hidden)[steps * n_rows + rows] = hs[:n_packed]
+            first = padded.argmax(axis=0) if n_packed else np.zeros((n_rows, hidden), np.intp)
+            where = np.asarray(batch.offsets, dtype=np.intp)[first] + np.arange(n_rows)[:, None]
+            where[batch.lengths == 0] = n_packed  # the zero row
+        parts.append(hs[where, np.arange(hidden)])
+        picks.append(where)
+    return np.concatenate(parts, axis=1), (picks, hs.shape)
+
+
+def pool_backward(dfeatures, cache):
+    """Gradient of every step's state, shape (P, H), from that of the features."""
+    picks, shape = cache
+    hidden = shape[1]
+    dhs = np.zeros(shape, dtype=dfeatures.dtype)
+    for k, where in enumerate(picks):
+        d = dfeatures[:, k * hidden : (k + 1) * hidden]
+        if isinstance(where, np.ndarray):
+            # distinct positions, but for empty rows, which all hit the spare zero row
+            dhs[where, np.arange(hidden)] += d
+        else:
+            dhs[:-1] += where.T @ d
+    return dhs[:-1]
+
+
+# ---------------------------------------------------------------------- inputs
+def _lookup(params, batch, ids=None, X=None):
+    """What the cells read at every packed position: embedded tokens ``(P, E)``, numeric
+    steps ``(P, D)``, or None for the direct look-up of ``Wxh`` columns by token id."""
+    if X is not None:
+        return X
+    if "Wemb" in params:
+        return np.take(params["Wemb"].T, ids, axis=0)
+    return None
+
+
+def _project(params, sfx, ids, inputs, token_mask=None):
+    """Input projections ``Wxh x_t + bh`` of one direction, shape (P, G H)."""
+    Wxh = params["Wxh" + sfx]
+    if inputs is None:  # x_t one-hot: Wxh x_t is column ids[t] of Wxh
+        xp = np.take(Wxh.T, ids, axis=0)
+        if token_mask is not None:
+            xp *= token_mask[:, None]
+    else:
+        xp = np.dot(inputs, Wxh.T)
+    xp += params["bh" + sfx]
+    return xp
+
+
+def dropout_masks(rng, batch, params, arch, rate):
+    """Inverted-dropout masks for one training batch, drawn from ``rng``.
+
+    ``'inputs'``: for text read directly from ``Wxh``, one value per token (a dropped
+    token is a zero input); otherwise one per input feature and step. ``'features'``:
+    one per pooled feature. Kept entries are ``1 / (1 - rate)``.
+    """
+    n_packed = len(batch.ids) if batch.ids is not None else len(batch.X)
+    if batch.X is not None:
+        shape = (n_packed, batch.X.shape[1])
+    elif "Wemb" in params:
+        shape = (n_packed, params["Wemb"].shape[0])
+    else:
+        shape = (n_packed,)
+    dtype = params["Why"].dtype
+    keep = 1.0 - rate
+
+    def draw(size):
+        return (rng.random_sample(size) < keep).astype(dtype) / dtype.type(keep)
+
+    n_features = params["Why"].shape[1]
+    return {"inputs": draw(shape), "features": draw((len(batch.order), n_features))}
+
+
+# ---------------------------------------------------------------------- the model
+def features_forward(params, batch, arch=TUTORIAL, masks=None):
+    """The pooled features of every row of a packed batch, shape (N, F), and a cache."""
+    ids, X = batch.ids, batch.X
+    inputs = _lookup(params, batch, ids, X)
+    in_mask = None if masks is None else masks["inputs"]
+    token_mask = in_mask if inputs is None else None
+    if inputs is not None and in_mask is not None:
+        inputs = inputs * in_mask
+    cell = CELLS[arch.cell]
+    parts, caches = [], []
+    rev = reverse_index(batch) if arch.bidirectional else None
+    for sfx in arch.directions:
+        if sfx:
+            d_ids = ids[rev] if ids is not None else None
+            d_inputs = inputs[rev] if inputs is not None else None
+            d_mask = token_mask[rev] if token_mask is not None else None
+        else:
+            d_ids, d_inputs, d_mask = ids, inputs, token_mask
+        xp = _project(params, sfx, d_ids, d_inputs, d_mask)
+        hs, buf = sequence_forward(cell, xp, params["Whh" + sfx], params.get("bhh" + sfx),
+                                   batch)
+        pooled, pool_cache = pool_forward(hs, batch, arch.pooling)
+        parts.append(pooled)
+        caches.append((sfx, d_ids, d_inputs, d_mask, buf, pool_cache))
+    feats = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+    if masks is not None:
+        feats = feats * masks["features"]
+    return feats, (params, batch, arch, masks, inputs, rev, caches)
+
+
+def features_backward(dfeats, cache):
+    """Gradients of every encoder parameter (all but ``Why`` and ``by``)."""
+    params, batch, arch, masks, inputs, rev, caches = cache
+    if masks is not None:
+        dfeats = dfeats * masks["features"]
+    cell = CELLS[arch.cell]
+    width = dfeats.shape[1] // len(caches)
+    grads = {}
+    dinputs = None
+    token_ids, token_grads = [], []
+    for k, (sfx, d_ids, d_inputs, d_mask, buf, pool_cache) in enumerate(caches):
+        dhs = pool_backward(dfeats[:, k * width : (k + 1) * width], pool_cache)
+        Whh = params["Whh" + sfx]
+        dx, grads["Whh" + sfx], dbhh = sequence_backward(cell, dhs, Whh, buf, batch)
+        if dbhh is not None:
+            grads["bhh" + sfx] = dbhh
+        grads["bh" + sfx] = dx.sum(axis=0)
+        if d_inputs is None:  # text looked up directly in Wxh
+            if d_mask is not None:
+                dx *= d_mask[:, None]
+            grads["Wxh" + sfx] = RowGrad(*scatter_add_rows(d_ids, dx))
+            continue
+        grads["Wxh" + sfx] = np.dot(dx.T, d_inputs)
+        if "Wemb" in params:
+            d_in = np.dot(dx, params["Wxh" + sfx])
+            if sfx:
+                d_in = d_in[rev]
+            dinputs = d_in if dinputs is None else dinputs + d_in
+    if dinputs is not None:
+        if masks is not None:
+            dinputs *= masks["inputs"]
+        grads["Wemb"] = RowGrad(*scatter_add_rows(batch.ids, dinputs))
+    return grads
+
+
 def output_forward(h, Why, by):
-    """Logits ``y = Why h + by`` for a batch of states, shape (N, C)."""
+    """Logits ``y = Why h + by`` for a batch of features, shape (N, C)."""
     return np.dot(h, Why.T) + by, (h, Why)
 
 
 def output_backward(dlogits, cache):
-    """Gradients of the output layer and of the states feeding it."""
+    """Gradients of the output layer and of the features feeding it."""
     h, Why = cache
     return np.dot(dlogits, Why), {"Why": np.dot(dlogits.T, h), "by": dlogits.sum(axis=0)}
 
@@ -323,8 +549,12 @@ def log_softmax(logits):
     return shifted
 
 
-def softmax_cross_entropy(logits, y, sample_weight):
+def softmax_cross_entropy(logits, y, sample_weight, label_smoothing=0.0):
     """Sample-weighted mean cross-entropy of softmax(logits) and its gradient.
+
+    With ``label_smoothing`` ``e``, the target of a sample of class ``k`` is
+    ``1 - e + e / C`` for ``k`` and ``e / C`` for every other class, as in PyTorch's
+    ``cross_entropy``.
 
     Parameters
     ----------
@@ -333,6 +563,7 @@ def softmax_cross_entropy(logits, y, sample_weight):
         Class indices.
     sample_weight : ndarray of shape (N,)
         Non-negative, with a positive sum.
+    label_smoothing : float in [0, 1)
 
     Returns
     -------
@@ -342,94 +573,131 @@ def softmax_cross_entropy(logits, y, sample_weight):
     log_p = log_softmax(logits)
     rows = np.arange(len(y))
     scale = sample_weight / sample_weight.sum()
-    loss = -float(np.dot(scale, log_p[rows, y]))
+    target = np.zeros_like(log_p)
+    target[rows, y] = 1.0 - label_smoothing
+    target += label_smoothing / logits.shape[1]
+    loss = -float(np.dot(scale, (target * log_p).sum(axis=1)))
     dlogits = np.exp(log_p)
-    dlogits[rows, y] -= 1.0
+    dlogits -= target
     dlogits *= scale[:, None]
     return loss, dlogits
 
 
-def rnn_final_state(Wxh, Whh, bh, batch, max_tokens=1 << 13):
-    """Final states only, for prediction: memory bounded whatever the lengths.
-
-    The same arithmetic as :func:`rnn_forward` (so the same numbers), but it keeps one
-    state per row instead of every step's, and looks up the inputs of at most
-    ``max_tokens`` packed steps at a time: a document of a million tokens costs no more
-    memory than a short one.
-
-    Returns
-    -------
-    h_last : ndarray of shape (N, H)
-        In packed order; zeros for an empty sequence.
-    """
-    h = np.zeros((len(batch.order), Whh.shape[0]), dtype=Whh.dtype)
-    offsets, batch_sizes = batch.offsets, batch.batch_sizes
-    WhhT = Whh.T
-    t, n_steps = 0, len(batch_sizes)
-    while t < n_steps:
-        # steps t..stop-1 hold at most max_tokens packed inputs (at least one step)
-        stop = max(t + 1, bisect.bisect_right(offsets, offsets[t] + max_tokens) - 1)
-        lo, hi = offsets[t], offsets[stop]
-        if batch.ids is not None:
-            inputs = np.take(Wxh.T, batch.ids[lo:hi], axis=0)
-        else:
-            inputs = np.dot(batch.X[lo:hi], Wxh.T)
-        inputs += bh
-        for step in range(t, stop):
-            n = batch_sizes[step]
-            x = inputs[offsets[step] - lo : offsets[step] - lo + n]
-            if step:
-                x += np.dot(h[:n], WhhT)
-            np.tanh(x, out=h[:n])
-        t, inputs = stop, None  # free this window before the next is looked up
-    return h
-
-
-def predict_proba(params, batch):
-    """Class probabilities, shape (N, C), for a packed batch, in packed order."""
-    h_last = rnn_final_state(params["Wxh"], params["Whh"], params["bh"], batch)
-    logits, _ = output_forward(h_last, params["Why"], params["by"])
-    return np.exp(log_softmax(logits))
-
-
-def loss_and_grads(params, batch, y, sample_weight, alpha=0.0):
+def loss_and_grads(params, batch, y, sample_weight, alpha=0.0, *, arch=TUTORIAL,
+                   masks=None, label_smoothing=0.0):
     """Loss of one packed batch and its gradient with respect to every parameter.
 
-    The loss is the sample-weighted mean cross-entropy plus
-    ``alpha / 2`` times the squared norm of ``Whh``, ``Why`` and of ``Wxh``, where for
-    text input only the columns of ``Wxh`` that occur in the batch count (so that the
-    gradient stays as sparse as the batch).
+    The loss is the sample-weighted mean cross-entropy plus ``alpha / 2`` times the
+    squared norm of every weight matrix (not the biases), where for a matrix whose
+    columns are looked up by token id only the columns that occur in the batch count
+    (so that the gradient stays as sparse as the batch).
 
     Parameters
     ----------
     params : dict
-        ``Wxh``, ``Whh``, ``Why``, ``bh``, ``by`` in the tutorial's orientation.
+        As :func:`param_names` lists them, in the formula's orientation.
     batch : PackedBatch
     y, sample_weight : ndarray of shape (N,)
         Class indices and weights, in packed order (``batch.order``).
     alpha : float
+    arch : Arch
+    masks : dict or None
+        Dropout masks from :func:`dropout_masks`; None applies none.
+    label_smoothing : float
 
     Returns
     -------
     loss : float
     grads : dict
-        Parallel to ``params``; ``Wxh`` is a :class:`RowGrad` for text input.
+        Parallel to ``params``; a :class:`RowGrad` for a looked-up matrix.
     """
-    h_last, rnn_cache = rnn_forward(params["Wxh"], params["Whh"], params["bh"], batch)
-    logits, out_cache = output_forward(h_last, params["Why"], params["by"])
-    loss, dlogits = softmax_cross_entropy(logits, y, sample_weight)
-    dh_last, grads = output_backward(dlogits, out_cache)
-    grads.update(rnn_backward(dh_last, rnn_cache))
+    feats, enc_cache = features_forward(params, batch, arch, masks)
+    logits, out_cache = output_forward(feats, params["Why"], params["by"])
+    loss, dlogits = softmax_cross_entropy(logits, y, sample_weight, label_smoothing)
+    dfeats, grads = output_backward(dlogits, out_cache)
+    grads.update(features_backward(dfeats, enc_cache))
     if alpha:
-        for name in ("Whh", "Why"):
-            loss += 0.5 * alpha * float(np.vdot(params[name], params[name]))
-            grads[name] += alpha * params[name]
-        Wxh, dWxh = params["Wxh"], grads["Wxh"]
-        if isinstance(dWxh, RowGrad):
-            used = Wxh.T[dWxh.rows]
-            loss += 0.5 * alpha * float(np.vdot(used, used))
-            dWxh.values[...] += alpha * used
-        else:
-            loss += 0.5 * alpha * float(np.vdot(Wxh, Wxh))
-            dWxh += alpha * Wxh
+        for name, grad in grads.items():
+            if not name.startswith("W"):
+                continue
+            if isinstance(grad, RowGrad):
+                used = params[name].T[grad.rows]
+                loss += 0.5 * alpha * float(np.vdot(used, used))
+                grad.values[...] += alpha * used
+            else:
+                loss += 0.5 * alpha * float(np.vdot(params[name], params[name]))
+                grad += alpha * params[name]
     return loss, grads
+
+
+# ----------------------------------------------------------------- prediction
+def features_streaming(params, batch, arch=TUTORIAL, max_tokens=1 << 13):
+    """The features of :func:`features_forward` without dropout, for prediction, in
+    memory bounded whatever the lengths: one state per row is kept (and running
+    pooling sums and maxima), and inputs are looked up ``max_tokens`` packed steps at
+    a time, so a document of a million tokens costs no more than a short one.
+
+    Returns
+    -------
+    features : ndarray of shape (N, F)
+        In packed order; zeros for an empty sequence.
+    """
+    cell = CELLS[arch.cell]
+    rev = reverse_index(batch) if arch.bidirectional else None
+    parts = []
+    for sfx in arch.directions:
+        ids = batch.ids if batch.ids is None or not sfx else batch.ids[rev]
+        X = batch.X if batch.X is None or not sfx else batch.X[rev]
+        parts.append(_stream_direction(cell, params, sfx, batch, ids, X, arch.pooling,
+                                       max_tokens))
+    return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+
+
+def _stream_direction(cell, params, sfx, batch, ids, X, pooling, max_tokens):
+    Whh, bhh = params["Whh" + sfx], params.get("bhh" + sfx)
+    WhhT, hidden, dtype = Whh.T, Whh.shape[1], Whh.dtype
+    n_rows = len(batch.order)
+    offsets, sizes = batch.offsets, batch.batch_sizes
+    last = np.zeros((n_rows, hidden), dtype)
+    total = np.zeros((n_rows, hidden), dtype)
+    peak = np.full((n_rows, hidden), -np.inf, dtype)
+    carried = {}  # the previous step's block of every per-position buffer cells read
+    t, n_steps = 0, len(sizes)
+    while t < n_steps:
+        # steps t..stop-1 hold at most max_tokens packed inputs (at least one step)
+        stop = max(t + 1, bisect.bisect_right(offsets, offsets[t] + max_tokens) - 1)
+        lo, hi = offsets[t], offsets[stop]
+        n0 = sizes[t] if t else 0  # rows of the previous step carried in front
+        window = _lookup(params, batch, None if ids is None else ids[lo:hi],
+                         None if X is None else X[lo:hi])
+        xp = np.empty((n0 + hi - lo, Whh.shape[0]), dtype)
+        xp[n0:] = _project(params, sfx, None if ids is None else ids[lo:hi], window)
+        buf = {"x": xp, "h": np.empty((n0 + hi - lo, hidden), dtype)}
+        for name in cell.buffers:
+            buf[name] = np.empty((len(xp), xp.shape[1] if name == "gh" else hidden), dtype)
+        for name, block in carried.items():
+            buf[name][:n0] = block[:n0]
+        for step in range(t, stop):
+            a = n0 + offsets[step] - lo
+            b = a + sizes[step]
+            p = None if step == 0 else (0 if step == t else n0 + offsets[step - 1] - lo)
+            cell.forward_step(buf, a, b, p, WhhT, bhh)
+            h = buf["h"][a:b]
+            ending = sizes[step + 1] if step + 1 < n_steps else 0
+            last[ending : b - a] = h[ending:]
+            total[: b - a] += h
+            np.maximum(peak[: b - a], h, out=peak[: b - a])
+        carried = {name: buf[name][a:b].copy() for name in ("h", "c") if name in buf}
+        t = stop
+    empty = batch.lengths == 0
+    peak[empty] = 0.0
+    parts = {"last": last, "mean": total / np.maximum(batch.lengths, 1)[:, None].astype(dtype),
+             "max": peak}
+    return np.concatenate([parts[kind] for kind in pooling], axis=1)
+
+
+def predict_proba(params, batch, arch=TUTORIAL):
+    """Class probabilities, shape (N, C), for a packed batch, in packed order."""
+    logits, _ = output_forward(features_streaming(params, batch, arch), params["Why"],
+                               params["by"])
+    return np.exp(log_softmax(logits))

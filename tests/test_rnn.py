@@ -187,14 +187,12 @@ def test_final_state_for_prediction_equals_the_training_forward(max_tokens):
     rng = np.random.default_rng(8)
     params = _params(rng, 11, hidden=6)
     batch = _rnn.pack_ragged(*_text_batch(rng, [5, 0, 9, 2, 9, 1], 11))
-    h_train, _ = _rnn.rnn_forward(params["Wxh"], params["Whh"], params["bh"], batch)
-    h_pred = _rnn.rnn_final_state(params["Wxh"], params["Whh"], params["bh"], batch,
-                                  max_tokens=max_tokens)
+    h_train, _ = _rnn.features_forward(params, batch)
+    h_pred = _rnn.features_streaming(params, batch, max_tokens=max_tokens)
     np.testing.assert_array_equal(h_pred, h_train)
     X = rng.normal(size=(4, 6, 3))
     params = _params(rng, 3, hidden=6)
     numeric = _rnn.pack_dense(X)
-    h_train, _ = _rnn.rnn_forward(params["Wxh"], params["Whh"], params["bh"], numeric)
-    h_pred = _rnn.rnn_final_state(params["Wxh"], params["Whh"], params["bh"], numeric,
-                                  max_tokens=max_tokens)
+    h_train, _ = _rnn.features_forward(params, numeric)
+    h_pred = _rnn.features_streaming(params, numeric, max_tokens=max_tokens)
     np.testing.assert_array_equal(h_pred, h_train)

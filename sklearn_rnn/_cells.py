@@ -1,0 +1,161 @@
+"""The recurrent cells: one forward step and one backward step each, over packed blocks.
+
+Every cell reads its input already projected, ``x_t = Wxh x_t + bh`` (shape (n, G H),
+``G`` gates), and the previous state, and writes the new state. Equations and gate
+orders are PyTorch's (``nn.RNN``, ``nn.GRU``, ``nn.LSTM``), so weights transfer:
+
+tanh (G = 1), the tutorial's cell::
+
+    h_t = tanh(x_t + Whh h_{t-1})
+
+gru (G = 3, gates r, z, n; ``bhh`` is PyTorch's ``bias_hh_l0``)::
+
+    r = sigmoid(x_r + Whh_r h + bhh_r)        z = sigmoid(x_z + Whh_z h + bhh_z)
+    n = tanh(x_n + r * (Whh_n h + bhh_n))     h_t = (1 - z) * n + z * h_{t-1}
+
+lstm (G = 4, gates i, f, g, o; ``bh`` is PyTorch's ``bias_ih_l0 + bias_hh_l0``)::
+
+    i, f, o = sigmoid(...),  g = tanh(...)    (each: x + Whh h_{t-1})
+    c_t = f * c_{t-1} + i * g                 h_t = o * tanh(c_t)
+
+The steps work in buffers indexed by packed position (see :mod:`sklearn_rnn._rnn`):
+step ``t`` holds rows ``a:b`` and the previous step's first ``b - a`` rows start at
+``p`` (``None`` at the first step, where the state is zero). A forward step leaves in
+the buffers what its backward step needs; nothing is stored anywhere else.
+"""
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+from scipy.special import expit
+
+
+class Cell(NamedTuple):
+    """A cell: its gate count, the extra per-position buffers its forward step fills,
+    whether it has a separate recurrent bias ``bhh``, and its two step functions."""
+
+    gates: int
+    buffers: tuple
+    recurrent_bias: bool
+    forward_step: Callable
+    backward_step: Callable
+
+
+# ---------------------------------------------------------------------------- tanh
+def tanh_forward_step(buf, a, b, p, WhhT, bhh):
+    x = buf["x"][a:b]
+    if p is not None:
+        x += np.dot(buf["h"][p : p + b - a], WhhT)
+    np.tanh(x, out=buf["h"][a:b])
+
+
+def tanh_backward_step(buf, grad, a, b, p, Whh):
+    n = b - a
+    h = buf["h"][a:b]
+    dx = grad["dx"][a:b]
+    np.multiply(h, h, out=dx)
+    np.subtract(1.0, dx, out=dx)
+    dx *= grad["dh"][:n]
+    if p is not None:
+        np.dot(dx, Whh, out=grad["dh"][:n])
+
+
+# ----------------------------------------------------------------------------- gru
+def gru_forward_step(buf, a, b, p, WhhT, bhh):
+    n, H = b - a, WhhT.shape[0]
+    x = buf["x"][a:b]  # becomes [r, z, n] activated
+    gh = buf["gh"][a:b]
+    if p is None:
+        gh[...] = bhh
+    else:
+        np.dot(buf["h"][p : p + n], WhhT, out=gh)
+        gh += bhh
+    rz = x[:, : 2 * H]
+    rz += gh[:, : 2 * H]
+    expit(rz, out=rz)
+    new = x[:, 2 * H :]
+    new += rz[:, :H] * gh[:, 2 * H :]
+    np.tanh(new, out=new)
+    h = buf["h"][a:b]
+    if p is None:  # z * h_prev vanishes
+        np.subtract(1.0, rz[:, H:], out=h)
+        h *= new
+    else:
+        np.subtract(buf["h"][p : p + n], new, out=h)
+        h *= rz[:, H:]
+        h += new
+
+
+def gru_backward_step(buf, grad, a, b, p, Whh):
+    n, H = b - a, Whh.shape[1]
+    x, gh = buf["x"][a:b], buf["gh"][a:b]
+    r, z, new = x[:, :H], x[:, H : 2 * H], x[:, 2 * H :]
+    dh = grad["dh"][:n]
+    dx, dgh = grad["dx"][a:b], grad["dgh"][a:b]
+    h_prev = buf["h"][p : p + n] if p is not None else 0.0
+    # dn through tanh, then into x_n and (times r) into the recurrent n term
+    dn = dx[:, 2 * H :]
+    np.subtract(1.0, z, out=dn)
+    dn *= dh
+    dn *= 1.0 - new * new
+    np.multiply(dn, r, out=dgh[:, 2 * H :])
+    dr = dx[:, :H]
+    np.multiply(dn, gh[:, 2 * H :], out=dr)
+    dr *= r * (1.0 - r)
+    dz = dx[:, H : 2 * H]
+    np.subtract(h_prev, new, out=dz)
+    dz *= dh
+    dz *= z * (1.0 - z)
+    dgh[:, : 2 * H] = dx[:, : 2 * H]
+    if p is not None:
+        carry = dh * z
+        np.dot(dgh, Whh, out=dh)
+        dh += carry
+
+
+# ---------------------------------------------------------------------------- lstm
+def lstm_forward_step(buf, a, b, p, WhhT, bhh):
+    n, H = b - a, WhhT.shape[0]
+    x = buf["x"][a:b]  # becomes [i, f, g, o] activated
+    if p is not None:
+        x += np.dot(buf["h"][p : p + n], WhhT)
+    expit(x[:, : 2 * H], out=x[:, : 2 * H])
+    np.tanh(x[:, 2 * H : 3 * H], out=x[:, 2 * H : 3 * H])
+    expit(x[:, 3 * H :], out=x[:, 3 * H :])
+    c = buf["c"][a:b]
+    np.multiply(x[:, :H], x[:, 2 * H : 3 * H], out=c)
+    if p is not None:
+        c += x[:, H : 2 * H] * buf["c"][p : p + n]
+    tc = buf["tc"][a:b]
+    np.tanh(c, out=tc)
+    np.multiply(x[:, 3 * H :], tc, out=buf["h"][a:b])
+
+
+def lstm_backward_step(buf, grad, a, b, p, Whh):
+    n, H = b - a, Whh.shape[1]
+    x, tc = buf["x"][a:b], buf["tc"][a:b]
+    i, f, g, o = x[:, :H], x[:, H : 2 * H], x[:, 2 * H : 3 * H], x[:, 3 * H :]
+    dh, dc = grad["dh"][:n], grad["dc"][:n]
+    dx = grad["dx"][a:b]
+    # dc_t gathers the carry from step t + 1 and the path through h_t
+    dc += dh * o * (1.0 - tc * tc)
+    np.multiply(dh, tc, out=dx[:, 3 * H :])
+    dx[:, 3 * H :] *= o * (1.0 - o)
+    np.multiply(dc, g, out=dx[:, :H])
+    dx[:, :H] *= i * (1.0 - i)
+    np.multiply(dc, i, out=dx[:, 2 * H : 3 * H])
+    dx[:, 2 * H : 3 * H] *= 1.0 - g * g
+    if p is None:
+        dx[:, H : 2 * H] = 0.0
+        return
+    np.multiply(dc, buf["c"][p : p + n], out=dx[:, H : 2 * H])
+    dx[:, H : 2 * H] *= f * (1.0 - f)
+    dc *= f
+    np.dot(dx, Whh, out=dh)
+
+
+CELLS = {
+    "tanh": Cell(1, (), False, tanh_forward_step, tanh_backward_step),
+    "gru": Cell(3, ("gh",), True, gru_forward_step, gru_backward_step),
+    "lstm": Cell(4, ("c", "tc"), False, lstm_forward_step, lstm_backward_step),
+}
