@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sklearn_rnn._optim import AdamOptimizer, SGDOptimizer
+from sklearn_rnn._optim import AdamOptimizer, SGDOptimizer, WeightAverage
 from sklearn_rnn._rnn import RowGrad
 
 
@@ -135,3 +135,69 @@ def test_non_finite_gradient_is_refused_and_changes_nothing(bad, where):
     for k in params:
         np.testing.assert_array_equal(params[k], before[k])
     assert opt.t == 0
+
+
+@pytest.mark.parametrize("read_every_step", [True, False])
+@pytest.mark.parametrize("make", MAKERS)
+def test_weight_average_of_a_sparse_parameter_equals_the_dense_average(make, read_every_step):
+    rng, params = _params(7)
+    decay = 0.8
+    opt = make(params, sparse=("Wxh",))
+    average = WeightAverage(params, decay, sparse=("Wxh",))
+    ref = {k: np.zeros_like(v) for k, v in params.items()}
+    # column 5 is never used, column 0 only at the first step
+    used = [[0, 2], [1], [2, 4], [1], [3], [1, 2, 4], [3], [3, 4]]
+    for t, rows in enumerate(used, start=1):
+        rows = np.array(rows)
+        _, gh, gb = _grads(rng)
+        grads = {"Wxh": RowGrad(rows, rng.normal(size=(len(rows), 3))), "Whh": gh, "bh": gb}
+        before = params["Wxh"].copy()
+        average.prepare(params, grads)
+        assert opt.update(params, grads)
+        average.update(params, grads)
+        unused = np.setdiff1d(np.arange(6), rows)
+        np.testing.assert_array_equal(params["Wxh"][:, unused], before[:, unused])
+        assert not np.any(params["Wxh"][:, rows] == before[:, rows])
+        for k in ref:
+            ref[k] = decay * ref[k] + (1.0 - decay) * params[k]
+        if read_every_step or t == len(used):
+            got = average.averaged(params)
+            assert sorted(got) == sorted(params)
+            for k in ref:
+                np.testing.assert_allclose(got[k], ref[k] / (1.0 - decay**t), rtol=1e-12,
+                                           atol=1e-14, err_msg=f"{k} after step {t}")
+            assert got["Wxh"].flags.f_contiguous  # still column-major, as sparse needs
+            if t == 1:  # the weights themselves after one step
+                for k in ref:
+                    np.testing.assert_allclose(got[k], params[k], rtol=1e-12)
+
+
+def test_weight_average_after_no_step_is_the_weights():
+    _, params = _params(8)
+    average = WeightAverage(params, 0.9, sparse=("Wxh",))
+    got = average.averaged(params)
+    assert sorted(got) == sorted(params)
+    for k in params:
+        np.testing.assert_array_equal(got[k], params[k])
+        assert not np.shares_memory(got[k], params[k])
+
+
+def test_weight_average_of_dense_parameters():
+    rng, params = _params(9)
+    decay = 0.5
+    opt = AdamOptimizer(params, 0.05)
+    average = WeightAverage(params, decay)
+    history = []
+    for _ in range(3):
+        gx, gh, gb = _grads(rng)
+        grads = {"Wxh": gx, "Whh": gh, "bh": gb}
+        average.prepare(params, grads)
+        opt.update(params, grads)
+        average.update(params, grads)
+        history.append(_copy(params))
+    # three steps of decay 1/2 from zero, divided by 1 - 1/8
+    got = average.averaged(params)
+    for k in params:
+        w1, w2, w3 = (h[k] for h in history)
+        expected = (0.5 * 0.5 * 0.5 * w1 + 0.5 * 0.5 * w2 + 0.5 * w3) / (1.0 - 0.5**3)
+        np.testing.assert_allclose(got[k], expected, rtol=1e-12)

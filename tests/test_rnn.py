@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from sklearn_rnn import _rnn
+from sklearn_rnn._cells import CELLS
 
 
 def _params(rng, n_inputs, hidden=5, n_classes=3):
@@ -196,3 +197,251 @@ def test_final_state_for_prediction_equals_the_training_forward(max_tokens):
     h_train, _ = _rnn.features_forward(params, numeric)
     h_pred = _rnn.features_streaming(params, numeric, max_tokens=max_tokens)
     np.testing.assert_array_equal(h_pred, h_train)
+
+
+# ------------------------------------------------- every cell, direction and pooling
+CELL_NAMES = ["tanh", "gru", "lstm"]
+POOLINGS = [("last",), ("mean",), ("max",), ("max", "mean")]
+RAGGED = [3, 0, 5, 1, 5, 2]
+
+
+def _arch_params(rng, arch, n_inputs, hidden=3, n_classes=3, embedding=None):
+    """Parameters of ``arch`` named by :func:`_rnn.param_names`; the looked-up matrices
+    (``Wemb``, or ``Wxh`` reading token ids directly) column-major."""
+    gates = CELLS[arch.cell].gates
+    width = embedding if embedding else n_inputs
+    params = {}
+    for name in _rnn.param_names(arch, embedding is not None):
+        base = name.replace("_reverse", "")
+        if base == "Wemb":
+            value = np.asfortranarray(rng.normal(size=(embedding, n_inputs)))
+        elif base == "Wxh":
+            value = rng.normal(scale=0.7, size=(gates * hidden, width))
+            if embedding is None:
+                value = np.asfortranarray(value)
+        elif base == "Whh":
+            value = rng.normal(scale=0.5, size=(gates * hidden, hidden))
+        elif base in ("bh", "bhh"):
+            value = rng.normal(scale=0.5, size=gates * hidden)
+        elif base == "Why":
+            value = rng.normal(size=(n_classes, arch.n_features(hidden)))
+        else:
+            assert base == "by", name
+            value = rng.normal(size=n_classes)
+        params[name] = value
+    return params
+
+
+def _case(seed, arch, inputs, lengths=RAGGED, vocab=6, n_classes=3):
+    """Parameters, batch, targets and weights for ``inputs`` in
+    {'text', 'embedded', 'numeric'}."""
+    rng = np.random.default_rng(seed)
+    if inputs == "numeric":
+        n_inputs, n_rows = 2, 4
+        batch = _rnn.pack_dense(rng.normal(size=(n_rows, 3, n_inputs)))
+    else:
+        n_inputs, n_rows = vocab, len(lengths)
+        batch = _rnn.pack_ragged(*_text_batch(rng, lengths, vocab))
+    params = _arch_params(rng, arch, n_inputs, n_classes=n_classes,
+                          embedding=3 if inputs == "embedded" else None)
+    y = rng.integers(0, n_classes, size=n_rows)
+    w = rng.uniform(0.5, 2.0, size=n_rows)
+    return params, batch, y, w
+
+
+def _loss_only(params, batch, y, w, alpha=0.0, *, arch, masks=None, label_smoothing=0.0):
+    """The documented loss, from the forward pass alone: mean cross-entropy plus
+    ``alpha / 2`` times the squared norm of the weight matrices, of a looked-up matrix
+    only the columns of the tokens in the batch."""
+    feats, _ = _rnn.features_forward(params, batch, arch, masks)
+    logits = np.dot(feats, params["Why"].T) + params["by"]
+    loss = _rnn.softmax_cross_entropy(logits, y, w, label_smoothing)[0]
+    used = np.unique(batch.ids) if batch.ids is not None else None
+    for name, value in params.items():
+        if not name.startswith("W"):
+            continue
+        looked_up = name == "Wemb" or (
+            name.startswith("Wxh") and used is not None and "Wemb" not in params)
+        if looked_up:
+            value = value[:, used]
+        loss += 0.5 * alpha * float(np.sum(value * value))
+    return loss
+
+
+def _check_gradients(params, batch, y, w, alpha=0.0, **kwargs):
+    def loss():
+        return _loss_only(params, batch, y, w, alpha, **kwargs)
+
+    value, grads = _rnn.loss_and_grads(params, batch, y, w, alpha, **kwargs)
+    np.testing.assert_allclose(value, loss(), rtol=1e-12)
+    assert sorted(grads) == sorted(params)
+    expected = _numeric_grad(params, loss)
+    for name in params:
+        got = _dense(grads[name], params[name].shape[1] if name.startswith("W") else 0)
+        assert got.shape == params[name].shape, name
+        np.testing.assert_allclose(got, expected[name], rtol=1e-6, atol=1e-8, err_msg=name)
+
+
+@pytest.mark.parametrize("inputs", ["text", "embedded", "numeric"])
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_every_architecture_gradients_match_finite_differences(cell, bidirectional, pooling,
+                                                              inputs):
+    arch = _rnn.Arch(cell, bidirectional, pooling)
+    params, batch, y, w = _case(11, arch, inputs)
+    assert list(params) == _rnn.param_names(arch, inputs == "embedded")
+    _check_gradients(params, batch, y, w, arch=arch)
+
+
+def _regularized(params, batch, arch, regularization):
+    """alpha and the keyword arguments of loss_and_grads for 'dropout',
+    'label_smoothing', 'alpha' or 'all' of them."""
+    kwargs = {"arch": arch}
+    alpha = 0.0
+    if regularization in ("dropout", "all"):
+        masks = _rnn.dropout_masks(np.random.RandomState(3), batch, params, arch, 0.3)
+        for mask in masks.values():  # some dropped and some kept, or it tests nothing
+            assert 0 < np.count_nonzero(mask) < mask.size
+        kwargs["masks"] = masks
+    if regularization in ("label_smoothing", "all"):
+        kwargs["label_smoothing"] = 0.1
+    if regularization in ("alpha", "all"):
+        alpha = 0.2
+    return alpha, kwargs
+
+
+@pytest.mark.parametrize("inputs", ["text", "embedded", "numeric"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_regularized_gradients_match_finite_differences(cell, bidirectional, inputs):
+    # dropout under a fixed mask, label smoothing and alpha at once
+    arch = _rnn.Arch(cell, bidirectional, ("max", "mean"))
+    params, batch, y, w = _case(12, arch, inputs)
+    alpha, kwargs = _regularized(params, batch, arch, "all")
+    _check_gradients(params, batch, y, w, alpha, **kwargs)
+
+
+@pytest.mark.parametrize("regularization", ["dropout", "label_smoothing", "alpha"])
+@pytest.mark.parametrize("inputs", ["text", "embedded", "numeric"])
+def test_each_regularization_gradients_match_finite_differences(inputs, regularization):
+    arch = _rnn.Arch("lstm", True, ("last", "max"))
+    params, batch, y, w = _case(13, arch, inputs)
+    alpha, kwargs = _regularized(params, batch, arch, regularization)
+    _check_gradients(params, batch, y, w, alpha, **kwargs)
+
+
+def test_dropout_masks_shapes_and_values():
+    arch = _rnn.Arch("gru", True, ("max", "mean"))
+    for inputs, shape in [("text", (16,)), ("embedded", (16, 3)), ("numeric", (12, 2))]:
+        params, batch, _, _ = _case(13, arch, inputs)
+        masks = _rnn.dropout_masks(np.random.RandomState(0), batch, params, arch, 0.25)
+        assert masks["inputs"].shape == shape
+        assert masks["features"].shape == (len(batch.order), arch.n_features(3))
+        for mask in masks.values():
+            assert set(np.unique(mask)) <= {0.0, 1.0 / 0.75}
+
+
+@pytest.mark.parametrize("max_tokens", [1, 3, 7, 1 << 16])
+@pytest.mark.parametrize("inputs", ["text", "embedded", "numeric"])
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_streaming_features_equal_the_training_forward(cell, bidirectional, pooling, inputs,
+                                                       max_tokens):
+    arch = _rnn.Arch(cell, bidirectional, pooling)
+    params, batch, _, _ = _case(14, arch, inputs, lengths=[4, 0, 9, 2, 9, 1, 0, 5])
+    if inputs == "numeric":
+        batch = _rnn.pack_dense(np.random.default_rng(15).normal(size=(5, 6, 2)))
+    trained, _ = _rnn.features_forward(params, batch, arch)
+    streamed = _rnn.features_streaming(params, batch, arch, max_tokens=max_tokens)
+    assert streamed.shape == trained.shape == (len(batch.order), arch.n_features(3))
+    hidden = 3
+    for d in range(len(arch.directions)):
+        for k, kind in enumerate(pooling):
+            block = slice((d * len(pooling) + k) * hidden, (d * len(pooling) + k + 1) * hidden)
+            if kind == "mean":
+                np.testing.assert_allclose(streamed[:, block], trained[:, block],
+                                           rtol=1e-12, atol=1e-12, err_msg=kind)
+            else:
+                np.testing.assert_array_equal(streamed[:, block], trained[:, block],
+                                              err_msg=kind)
+
+
+@pytest.mark.parametrize("embedding", [False, True])
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_padding_never_changes_a_result_bidirectional(cell, embedding):
+    arch = _rnn.Arch(cell, True, ("max", "mean"))
+    lengths = [2, 17, 0, 5, 30, 1, 9, 17]
+    rng = np.random.default_rng(16)
+    flat, starts, lengths = _text_batch(rng, lengths, 11)
+    params = _arch_params(rng, arch, 11, hidden=4, embedding=3 if embedding else None)
+    batch = _rnn.pack_ragged(flat, starts, lengths)
+    together = np.empty((len(lengths), 3))
+    together[batch.order] = _rnn.predict_proba(params, batch, arch)
+    feats = np.empty((len(lengths), arch.n_features(4)))
+    feats[batch.order] = _rnn.features_forward(params, batch, arch)[0]
+    for i in range(len(lengths)):
+        one = _rnn.pack_ragged(flat, starts[i : i + 1], lengths[i : i + 1])
+        alone = _rnn.predict_proba(params, one, arch)
+        np.testing.assert_allclose(together[i], alone[0], rtol=0, atol=1e-12)
+        alone_feats = _rnn.features_forward(params, one, arch)[0]
+        np.testing.assert_allclose(feats[i], alone_feats[0], rtol=0, atol=1e-12)
+    # an empty document has zero features under every pooling, both directions
+    np.testing.assert_array_equal(feats[2], 0.0)
+
+
+def test_reverse_index_by_hand():
+    flat = np.arange(10, dtype=np.intp) * 10
+    batch = _rnn.pack_ragged(flat, np.array([0, 2, 2, 7]), np.array([2, 0, 5, 3]))
+    # packed rows: doc 2 (length 5) at 0, 3, 6, 8, 9; doc 3 (3) at 1, 4, 7; doc 0 (2)
+    # at 2, 5; doc 1 is empty
+    rev = _rnn.reverse_index(batch)
+    np.testing.assert_array_equal(rev, [9, 7, 5, 8, 4, 2, 6, 1, 3, 0])
+    # read through it, the packed ids are those of the reversed documents
+    reversed_docs = [flat[2:7][::-1], flat[7:10][::-1], flat[0:2][::-1], flat[2:2]]
+    expected = _rnn.pack_ragged(np.concatenate(reversed_docs),
+                                np.array([0, 5, 8, 10]), np.array([5, 3, 2, 0]))
+    np.testing.assert_array_equal(batch.ids[rev], expected.ids)
+
+
+@pytest.mark.parametrize("lengths", [[3, 0, 5, 1, 5, 2], [4], [0, 0, 2], [1, 1, 1], [7, 3, 3, 6]])
+def test_reverse_index_is_an_involution_mapping_step_t_to_L_minus_1_minus_t(lengths):
+    rng = np.random.default_rng(17)
+    batch = _rnn.pack_ragged(*_text_batch(rng, lengths, 5))
+    rev = _rnn.reverse_index(batch)
+    n_packed = batch.offsets[-1]
+    np.testing.assert_array_equal(np.sort(rev), np.arange(n_packed))
+    np.testing.assert_array_equal(rev[rev], np.arange(n_packed))
+    for t, (start, size) in enumerate(zip(batch.offsets, batch.batch_sizes)):
+        for row in range(size):
+            back = batch.lengths[row] - 1 - t
+            assert rev[start + row] == batch.offsets[back] + row
+
+
+def test_softmax_cross_entropy_with_label_smoothing_by_hand():
+    # p = [1/4, 1/2, 1/4] and [1/4, 1/4, 1/2]; targets 1 and 0; weights 1 and 3;
+    # smoothing 0.3 over 3 classes: 0.8 for the class, 0.1 for the others
+    logits = np.log(np.array([[1.0, 2.0, 1.0], [1.0, 1.0, 2.0]])) + [[0.5], [-2.0]]
+    y = np.array([1, 0])
+    w = np.array([1.0, 3.0])
+    loss, dlogits = _rnn.softmax_cross_entropy(logits, y, w, label_smoothing=0.3)
+    # -(0.1 ln 1/4 + 0.8 ln 1/2 + 0.1 ln 1/4) = 1.2 ln 2; -(0.8 ln 1/4 + ...) = 1.9 ln 2
+    np.testing.assert_allclose(loss, (0.25 * 1.2 + 0.75 * 1.9) * np.log(2.0), rtol=1e-14)
+    np.testing.assert_allclose(dlogits, [[0.25 * 0.15, 0.25 * -0.3, 0.25 * 0.15],
+                                         [0.75 * -0.55, 0.75 * 0.15, 0.75 * 0.4]],
+                               rtol=1e-13, atol=1e-15)
+
+
+def test_softmax_cross_entropy_without_smoothing_is_plain_cross_entropy():
+    rng = np.random.default_rng(18)
+    logits = rng.normal(size=(7, 4)) * 3
+    y = rng.integers(0, 4, size=7)
+    w = rng.uniform(0.1, 2.0, size=7)
+    loss, dlogits = _rnn.softmax_cross_entropy(logits, y, w, label_smoothing=0.0)
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    scale = w / w.sum()
+    np.testing.assert_allclose(loss, -np.dot(scale, np.log(p[np.arange(7), y])), rtol=1e-13)
+    np.testing.assert_allclose(dlogits, scale[:, None] * (p - np.eye(4)[y]),
+                               rtol=1e-12, atol=1e-15)
+    assert _rnn.softmax_cross_entropy(logits, y, w)[0] == loss
