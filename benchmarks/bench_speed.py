@@ -4,34 +4,62 @@ Usage::
 
     python benchmarks/bench_speed.py DATA_PATH
     python benchmarks/bench_speed.py DATA_PATH --torch --repeats 2
-    python benchmarks/bench_speed.py DATA_PATH [--torch] [--epochs 2] [--lr 5e-3]
-        [--hidden 64] [--batch 32] [--repeats 1] [--dtype float32] [--threads 2]
+    python benchmarks/bench_speed.py DATA_PATH --torch --cell gru --embedding-size 64
+    python benchmarks/bench_speed.py DATA_PATH [--torch] [--cell tanh|gru|lstm]
+        [--bidirectional] [--pooling last] [--embedding-size E] [--epochs 2] [--lr 5e-3]
+        [--hidden 64] [--batch 32] [--repeats 1] [--predict-repeats 3] [--dtype float32]
+        [--threads 2] [--no-memory] [--limit N]
 
 ``DATA_PATH`` is the tweets corpus (``tweets_sentiment.csv.gz``, columns ``text`` and
 ``sentiment``); every system uses the split
 ``train_test_split(texts, labels, test_size=0.2, random_state=0, stratify=labels)``.
+
+The model: ``--cell`` (``tanh``, PyTorch's ``nn.RNN``; ``gru``; ``lstm``) with
+``--hidden`` units reading the tokens, then a linear layer on the last state. PyTorch's
+side is the baseline script's (``torch_rnn_baseline.py``): ``Embedding(V, E)`` ->
+cell(E, H) -> ``Linear``, with ``E = --embedding-size`` or ``H`` when it is not given.
+Ours, by default (``--embedding-size`` not given, ``embedding_size=None``), has no
+separate embedding: each token looks up a column of the cell's input matrix (V x G·H for
+G gates), the product of PyTorch's embedding and input matrix in one. For the tanh cell
+that is the same function class with fewer parameters; for GRU and LSTM it is a
+different parameterization. ``--embedding-size E`` gives ours an embedding matrix in
+front of the cell: then both systems train the very same model. ``--bidirectional``,
+which the baseline script does not have, makes both sides read both ways (PyTorch's
+side runs ``bidirectional=True`` over packed sequences and concatenates the two final
+states, as our ``'last'`` pooling does). ``--pooling`` is ours alone: PyTorch's side
+always uses the last state, so with any other pooling the side-by-side compares
+different models, which the output says. Every other setting of ours that could differ from
+PyTorch's is set explicitly (Adam with PyTorch's betas and epsilon, constant step size,
+no weight decay, no early stopping, no dropout, no label smoothing, no moving average of
+the weights, gradients clipped at 1 as the dense baseline), so changes of the
+estimator's defaults cannot change what is compared.
 
 What is measured:
 
 1. The tutorial's tiny data set: ``RNNSentimentClassifier(random_state=0)`` with default
    parameters, best fit time of a few repeats and test accuracy.
 2. The tweets: training tokens/s (tokens of the training split counted with
-   scikit-learn's default ``CountVectorizer`` analyzer, ``sum(max(1, len(tokens)))``, times
-   the number of epochs, divided by the fit seconds), prediction tokens/s on the test
-   split, fit seconds, test accuracy and peak memory while fitting. Each system is
-   reported twice. "Loop only": PyTorch timed as its baseline script does (the training
-   loop; padding and forward pass for prediction), and our estimator's epochs as it
-   reports them with ``verbose=1`` (batching included), and its ``predict`` less the
-   time the same analyzer takes to tokenize the test documents. "Incl. prep": everything
-   from raw text, tokenization, vocabulary and padding or encoding included.
+   scikit-learn's default ``CountVectorizer`` analyzer, ``sum(max(1, len(tokens)))``,
+   times the number of epochs, divided by the fit seconds), prediction tokens/s on the
+   test split (each system's prediction timed best of ``--predict-repeats``, 3, as the
+   baseline script does), fit seconds, test accuracy and peak memory while fitting. Each
+   system is reported twice. "Loop only": PyTorch timed as its baseline script does (the
+   training loop; padding and forward pass for prediction), and our estimator's epochs
+   as it reports them with ``verbose=1`` (batching included), and its ``predict`` less
+   the time the same analyzer takes to tokenize the test documents. "Incl. prep":
+   everything from raw text, tokenization, vocabulary and padding or encoding included.
 3. With ``--torch`` (if PyTorch imports): the PyTorch model with dense Adam and with
    SparseAdam, alternating with our estimator (ours, torch-dense, torch-sparse, repeated
-   ``--repeats`` times), and the ratios ours/torch of the best throughput of each system.
-4. Memory: ``tracemalloc`` peak while fitting (it sees NumPy's allocations but not
-   PyTorch's tensor allocator), the peak growth of the resident set while fitting in a
-   fresh process (sampled; Linux only), ``ru_maxrss`` at the end, and the
-   ``tracemalloc`` peak of ``predict`` on the test split and on the test split repeated
-   4 times.
+   ``--repeats`` times), and the ratios ours/torch of the best throughput of each
+   system.
+4. Memory (skipped with ``--no-memory``): ``tracemalloc`` peak while fitting (it sees
+   NumPy's allocations but not PyTorch's tensor allocator), the peak growth of the
+   resident set while fitting in a fresh process (sampled; Linux only), ``ru_maxrss`` at
+   the end, and the ``tracemalloc`` peak of ``predict`` on the test split and on the
+   test split repeated 4 times.
+
+``--limit N`` keeps only the first N training and N test documents of the split, for a
+quick check that the script runs; the figures it prints are not the benchmark's.
 
 This is a benchmark, not a test: numbers depend on the machine and its load, and nothing
 is asserted. PyTorch (``pip install torch``) is not a dependency of sklearn_rnn.
@@ -133,9 +161,14 @@ def max_rss_bytes():
     return rss if sys.platform == "darwin" else rss * 1024  # bytes on macOS, KiB on Linux
 
 
-def load_split(path):
+def load_split(path, limit=None):
+    """The benchmark's split; ``limit`` keeps the first ``limit`` documents of each part
+    (a quick check of the script, not a measurement)."""
     texts, labels = load_text_csv(path)
-    return train_test_split(texts, labels, test_size=0.2, random_state=0, stratify=labels)
+    split = train_test_split(texts, labels, test_size=0.2, random_state=0, stratify=labels)
+    if limit is not None:
+        split = [part[:limit] for part in split]
+    return split
 
 
 # ------------------------------------------------------------------- sklearn_rnn side
@@ -156,19 +189,46 @@ def bench_tutorial(repeats=5):
 
 
 def make_ours(args):
+    """Our estimator, every parameter that could make it differ from PyTorch's side set
+    explicitly (so that a change of a default cannot change what is compared)."""
     return RNNSentimentClassifier(
         hidden_size=args.hidden,
+        cell=args.cell,
+        bidirectional=args.bidirectional,
+        pooling=args.pooling,  # 'last' unless asked otherwise, as PyTorch's side
+        embedding_size=args.embedding_size,
+        dropout=0.0,
+        label_smoothing=0.0,
+        ema_decay=None,
         batch_size=args.batch,
         solver="adam",
         learning_rate_init=args.lr,
+        learning_rate="constant",
+        beta_1=0.9,  # torch.optim.Adam's defaults
+        beta_2=0.999,
+        epsilon=1e-8,
+        alpha=0.0,  # no weight decay
         max_iter=args.epochs,
+        # exactly max_iter epochs: no validation split, and no stop on a training loss
+        # that stalls (patience beyond the number of epochs)
+        early_stopping=False,
+        n_iter_no_change=args.epochs + 1,
+        tol=0.0,
         clip_value=1.0,
+        class_weight=None,
+        shuffle=True,
+        warm_start=False,
         random_state=0,
         dtype=args.dtype,
-        early_stopping=False,  # train on the whole training split, as the baseline
-        # the baseline's analyzer (CountVectorizer's default pattern, words of 2+
-        # characters): both systems train on the very same token sequences
+        # the baseline's analyzer (CountVectorizer's default: lowercase, words of 2+
+        # characters, the whole vocabulary): both systems train on the same tokens
+        vocabulary=None,
+        lowercase=True,
         token_pattern=SAME_TOKENS,
+        tokenizer=None,
+        max_features=None,
+        min_df=1,
+        max_len=None,
     )
 
 
@@ -177,8 +237,9 @@ def run_ours(data, args):
 
     As for PyTorch, ``fit_s`` is the training loop alone: the sum of the epoch times the
     estimator itself reports with ``verbose=1``; ``prep_s`` is the rest of ``fit``
-    (tokenization, vocabulary, encoding). ``predict_s`` is ``predict`` less the time the
-    same analyzer takes to tokenize the test split (timed separately, as ``tokenize_s``).
+    (tokenization, vocabulary, encoding). ``predict_s`` is the best of
+    ``args.predict_repeats`` calls of ``predict`` less the time the same analyzer takes to
+    tokenize the test split (timed separately, best of as many, as ``tokenize_s``).
     """
     X_train, X_test, y_train, y_test = data
     clf = make_ours(args).set_params(verbose=1)
@@ -190,13 +251,15 @@ def run_ours(data, args):
     loop_s = sum(float(s) for s in re.findall(r"^Epoch \d+: .*, ([\d.]+) s, ", log.getvalue(),
                                               re.M))
     analyzer = CountVectorizer(token_pattern=SAME_TOKENS).build_analyzer()
-    start = time.perf_counter()
-    for doc in X_test:
-        analyzer(doc)
-    tokenize_s = time.perf_counter() - start
-    start = time.perf_counter()
-    pred = clf.predict(X_test)
-    predict_s = time.perf_counter() - start
+    tokenize_s = predict_s = float("inf")
+    for _ in range(args.predict_repeats):
+        start = time.perf_counter()
+        for doc in X_test:
+            analyzer(doc)
+        tokenize_s = min(tokenize_s, time.perf_counter() - start)
+        start = time.perf_counter()
+        pred = clf.predict(X_test)
+        predict_s = min(predict_s, time.perf_counter() - start)
     result = {
         "fit_s": loop_s,
         "prep_s": total_fit_s - loop_s,
@@ -224,7 +287,9 @@ def prediction_memory(clf, X_test, times=4):
 
 
 # ----------------------------------------------------------------------- PyTorch side
-# The model, training loop and prediction of torch_rnn_baseline.py (cell 'rnn').
+# The model, training loop and prediction of torch_rnn_baseline.py; bidirectional and an
+# embedding size other than H are this file's additions (the baseline has neither).
+TORCH_CELLS = {"tanh": "RNN", "gru": "GRU", "lstm": "LSTM"}
 def torch_fit(torch, X_train, y_train, args, sparse):
     """Tokenize, build the vocabulary, pad length-sorted batches, train.
 
@@ -248,16 +313,30 @@ def torch_fit(torch, X_train, y_train, args, sparse):
             lens[i] = max(1, len(row))
         return torch.from_numpy(ids), torch.from_numpy(lens)
 
+    Rnn = getattr(torch.nn, TORCH_CELLS[args.cell])
+    emb_size = args.embedding_size or args.hidden
+    directions = 2 if args.bidirectional else 1
+
     class Model(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.emb = torch.nn.Embedding(len(vocab) + 2, args.hidden, padding_idx=0, sparse=sparse)
-            self.rnn = torch.nn.RNN(args.hidden, args.hidden, batch_first=True)
-            self.out = torch.nn.Linear(args.hidden, len(classes))
+            self.emb = torch.nn.Embedding(len(vocab) + 2, emb_size, padding_idx=0, sparse=sparse)
+            self.rnn = Rnn(emb_size, args.hidden, batch_first=True,
+                           bidirectional=args.bidirectional)
+            self.out = torch.nn.Linear(directions * args.hidden, len(classes))
 
         def forward(self, x, lens):
-            o, _ = self.rnn(self.emb(x))
-            return self.out(o[torch.arange(len(lens)), lens - 1])
+            if not args.bidirectional:  # the baseline: padded, last real state gathered
+                o, _ = self.rnn(self.emb(x))
+                return self.out(o[torch.arange(len(lens)), lens - 1])
+            # the backward direction must start at each sequence's last real token, not
+            # at the padding: pack; h_n holds both directions' final states
+            packed = torch.nn.utils.rnn.pack_padded_sequence(
+                self.emb(x), lens, batch_first=True, enforce_sorted=False)
+            _, h = self.rnn(packed)
+            if isinstance(h, tuple):  # LSTM: (h_n, c_n)
+                h = h[0]
+            return self.out(torch.cat([h[0], h[1]], dim=1))
 
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
@@ -293,8 +372,9 @@ def torch_fit(torch, X_train, y_train, args, sparse):
     return state, prep_s, fit_s
 
 
-def torch_predict(torch, state, X_test):
-    """Tokenize (timed apart), then pad and run batches of 1024 sorted by length."""
+def torch_predict(torch, state, X_test, repeats=3):
+    """Tokenize (timed apart), then pad and run batches of 1024 sorted by length; the
+    latter timed best of ``repeats``, as the baseline does."""
     start = time.perf_counter()
     tte = [state["analyzer"](t) for t in X_test]
     tokenize_s = time.perf_counter() - start
@@ -302,20 +382,22 @@ def torch_predict(torch, state, X_test):
     m.eval()
     order_te = np.argsort([len(t) for t in tte], kind="stable")
     pred = np.empty(len(tte), np.int64)
+    predict_s = float("inf")
     with torch.no_grad():
-        start = time.perf_counter()
-        for i in range(0, len(order_te), PREDICT_BATCH):
-            b = order_te[i : i + PREDICT_BATCH]
-            x, lens = pad([tte[j] for j in b])
-            pred[b] = m(x, lens).argmax(1).numpy()
-        predict_s = time.perf_counter() - start
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for i in range(0, len(order_te), PREDICT_BATCH):
+                b = order_te[i : i + PREDICT_BATCH]
+                x, lens = pad([tte[j] for j in b])
+                pred[b] = m(x, lens).argmax(1).numpy()
+            predict_s = min(predict_s, time.perf_counter() - start)
     return np.asarray(state["classes"], dtype=object)[pred], tokenize_s, predict_s
 
 
 def run_torch(torch, data, args, sparse):
     X_train, X_test, y_train, y_test = data
     state, prep_s, fit_s = torch_fit(torch, X_train, y_train, args, sparse)
-    pred, tokenize_s, predict_s = torch_predict(torch, state, X_test)
+    pred, tokenize_s, predict_s = torch_predict(torch, state, X_test, args.predict_repeats)
     return {
         "fit_s": fit_s,
         "prep_s": prep_s,
@@ -335,7 +417,7 @@ def _fit_rss_child(system, arg_dict):
     """Run in a fresh interpreter: load the data, then fit one system under RSSPeak."""
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     args = argparse.Namespace(**arg_dict)
-    X_train, _, y_train, _ = load_split(args.data)
+    X_train, _, y_train, _ = load_split(args.data, args.limit)
     if system == "ours":
         return rss_growth(lambda: make_ours(args).fit(X_train, y_train))
     import torch
@@ -386,19 +468,71 @@ def print_table(rows):
               f"{s['accuracy']:>9} {_mb(mem['traced_peak']):>18} {_mb(mem['rss_growth']):>11}")
 
 
+def describe_models(args, with_torch):
+    """Lines saying which model each system trains, and whether they are the same."""
+    H, E = args.hidden, args.embedding_size
+    torch_name = TORCH_CELLS[args.cell]
+    bi = ", bidirectional" if args.bidirectional else ""
+    gates = {"tanh": 1, "gru": 3, "lstm": 4}[args.cell]
+    if E is None:
+        ours_input = (f"embedding_size=None: no embedding, each token looks up a column of "
+                      f"the cell's input matrix (V x {gates * H})")
+    else:
+        ours_input = f"embedding_size={E}: Embedding(V, {E}) -> {args.cell}({E}, {H})"
+    lines = [f"model: cell={args.cell}{bi}, hidden={H}, pooling='{args.pooling}'",
+             f"  ours:    {ours_input}, pooling '{args.pooling}'"]
+    if with_torch:
+        lines.append(f"  PyTorch: Embedding(V, {E or H}) -> nn.{torch_name}({E or H}, {H}{bi}) "
+                     f"-> Linear on the last state"
+                     + (" (packed sequences, both final states)" if args.bidirectional else ""))
+        notes = []
+        if E is None:
+            notes.append(f"ours has no separate embedding (give --embedding-size {H} for "
+                         f"the same model as PyTorch's)")
+        if args.pooling != "last":
+            notes.append(f"ours pools '{args.pooling}', PyTorch the last state")
+        lines.append("  => " + ("different models: " + "; ".join(notes) if notes
+                                else "the same model on both sides"))
+    return lines
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data", help="path of tweets_sentiment.csv.gz (columns text, sentiment)")
     ap.add_argument("--torch", action="store_true", help="also run the PyTorch baseline")
+    ap.add_argument("--cell", default="tanh", choices=list(TORCH_CELLS),
+                    help="recurrent cell of both systems (tanh is PyTorch's nn.RNN, the "
+                         "baseline's --cell rnn)")
+    ap.add_argument("--bidirectional", action="store_true",
+                    help="read both ways (both systems; the baseline script has no such "
+                         "option: this file's PyTorch model packs the sequences)")
+    ap.add_argument("--pooling", default="last",
+                    help="pooling of ours ('last', 'mean', 'max', 'max+mean', ...: the "
+                         "estimator's pooling parameter); PyTorch's side always uses the "
+                         "last state, so anything but 'last' compares different models")
+    ap.add_argument("--embedding-size", type=int, default=None, metavar="E",
+                    help="embedding_size of ours (default None: tokens look up columns of "
+                         "the cell's input matrix); give --hidden (64) to train the same "
+                         "model as PyTorch's Embedding(V, H) -> cell(H, H). PyTorch's "
+                         "embedding has E columns (H when not given)")
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--lr", type=float, default=5e-3)
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--predict-repeats", type=int, default=3,
+                    help="prediction is timed best of this many, on both sides")
     ap.add_argument("--dtype", default="float32", choices=["float64", "float32"],
                     help="dtype of our estimator (PyTorch runs float32)")
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    ap.add_argument("--no-memory", action="store_true",
+                    help="skip the memory measurements (extra fits of every system)")
+    ap.add_argument("--limit", type=int, default=None, metavar="N",
+                    help="keep the first N training and N test documents (a quick check "
+                         "that the script runs, not a measurement)")
     args = ap.parse_args(argv)
+    if args.predict_repeats < 1 or args.repeats < 1:
+        ap.error("--repeats and --predict-repeats must be at least 1")
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
     torch = None
@@ -414,7 +548,7 @@ def main(argv=None):
           + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ""))
     bench_tutorial()
 
-    data = load_split(args.data)
+    data = load_split(args.data, args.limit)
     X_train, X_test = data[0], data[1]
     analyzer = CountVectorizer().build_analyzer()
     n_train = count_tokens(analyzer(t) for t in X_train)
@@ -430,8 +564,14 @@ def main(argv=None):
         f"every tokens/s below counts; {n_train_ours} training tokens for our estimator's "
         f"default token_pattern)\n"
         f"hidden={args.hidden} batch={args.batch} lr={args.lr} epochs={args.epochs} "
-        f"ours dtype={args.dtype} repeats={args.repeats}"
+        f"ours dtype={args.dtype} (PyTorch float32) repeats={args.repeats} "
+        f"predict timed best of {args.predict_repeats}"
     )
+    if args.limit is not None:
+        print(f"--limit {args.limit}: a subset of the split, for a quick check only; these "
+              f"are not the benchmark's figures")
+    for line in describe_models(args, torch is not None):
+        print(line)
 
     systems = ["ours"] + (["torch-dense", "torch-sparse"] if torch else [])
     runs = {name: [] for name in systems}
@@ -447,7 +587,9 @@ def main(argv=None):
             print(f"  repeat {repeat + 1} {name:<12} fit {result['fit_s']:.2f} s, predict "
                   f"{result['predict_s']:.3f} s{extra}, accuracy {result['accuracy']:.4f}")
 
-    memory = {name: fit_memory(name, torch, data, args) for name in systems}
+    no_memory = {"traced_peak": None, "rss_growth": None}
+    memory = {name: no_memory if args.no_memory else fit_memory(name, torch, data, args)
+              for name in systems}
 
     best, rows = {}, []
     for name in systems:
@@ -455,13 +597,18 @@ def main(argv=None):
         best[name + "+prep"] = summarize(runs[name], n_train, n_test, args.epochs, with_prep=True)
         rows.append((f"{name} (loop only)", best[name], memory[name]))
         rows.append((f"{name} (incl. tokenize/vocab/pad)", best[name + "+prep"], memory[name]))
-    print(f"\nbest of {args.repeats} repeat(s). Fit memory, from extra untimed fits: "
-          "tracemalloc peak (blind to PyTorch's tensor allocator) and RSS+, the peak growth "
-          "of the resident set in a fresh process")
+    print(f"\ncell {args.cell}, best of {args.repeats} repeat(s). Fit memory, from extra "
+          "untimed fits: tracemalloc peak (blind to PyTorch's tensor allocator) and RSS+, the "
+          "peak growth of the resident set in a fresh process"
+          + (" (skipped: --no-memory)" if args.no_memory else ""))
     print_table(rows)
 
     if torch:
-        print("\nratios ours / torch (best throughput of each system; > 1 means ours is faster)")
+        bi = ", bidirectional" if args.bidirectional else ""
+        print(f"\nratios ours / torch, cell {args.cell}{bi} (best throughput of each system; "
+              f"> 1 means ours is faster)")
+        if args.pooling != "last":
+            print(f"  NOTE: ours pools '{args.pooling}', PyTorch the last state: different models")
         for name in systems[1:]:
             for suffix, label in (("", "loop only"), ("+prep", "incl. prep")):
                 ours, theirs = best["ours" + suffix], best[name + suffix]
@@ -469,10 +616,11 @@ def main(argv=None):
                       f"{ours['train_tps'] / theirs['train_tps']:.2f}x, predict tokens/s "
                       f"{ours['predict_tps'] / theirs['predict_tps']:.2f}x")
 
-    print("\nprediction memory of our estimator (tracemalloc peak minus the output array):")
-    for n, n_docs, peak, out in prediction_memory(clf, X_test):
-        print(f"  test split x{n} ({n_docs} documents): peak {peak / MB:.2f} MB, output "
-              f"{out / MB:.2f} MB, peak - output {(peak - out) / MB:.2f} MB")
+    if not args.no_memory:
+        print("\nprediction memory of our estimator (tracemalloc peak minus the output array):")
+        for n, n_docs, peak, out in prediction_memory(clf, X_test):
+            print(f"  test split x{n} ({n_docs} documents): peak {peak / MB:.2f} MB, output "
+                  f"{out / MB:.2f} MB, peak - output {(peak - out) / MB:.2f} MB")
     print(f"\nru_maxrss of the process at the end: {max_rss_bytes() / MB:.0f} MB")
 
 
