@@ -27,18 +27,41 @@ the buffers what its backward step needs; nothing is stored anywhere else.
 from typing import Callable, NamedTuple
 
 import numpy as np
-from scipy.special import expit
+
+
+def sigmoid_(a):
+    """``a = 1 / (1 + exp(-a))`` in place, as ``(1 + tanh(a / 2)) / 2``: the same
+    function, several times faster than ``scipy.special.expit`` here, and never
+    overflowing."""
+    a *= 0.5
+    np.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+    return a
 
 
 class Cell(NamedTuple):
-    """A cell: its gate count, the extra per-position buffers its forward step fills,
-    whether it has a separate recurrent bias ``bhh``, and its two step functions."""
+    """A cell: its gate count, the extra per-position buffers of width H its forward
+    step fills, whether it has a separate recurrent bias ``bhh``, the bias added to the
+    input projections, and its two step functions."""
 
     gates: int
     buffers: tuple
     recurrent_bias: bool
+    input_bias: Callable
     forward_step: Callable
     backward_step: Callable
+
+
+def own_input_bias(bh, bhh):
+    return bh
+
+
+def gru_input_bias(bh, bhh):
+    """``bh`` plus the r and z parts of ``bhh``, which only add to the same sums."""
+    bias = bh.copy()
+    bias[: 2 * (len(bh) // 3)] += bhh[: 2 * (len(bh) // 3)]
+    return bias
 
 
 # ---------------------------------------------------------------------------- tanh
@@ -62,19 +85,20 @@ def tanh_backward_step(buf, grad, a, b, p, Whh):
 
 # ----------------------------------------------------------------------------- gru
 def gru_forward_step(buf, a, b, p, WhhT, bhh):
+    # bhh's r and z parts are additive: gru_input_bias put them in x already
     n, H = b - a, WhhT.shape[0]
     x = buf["x"][a:b]  # becomes [r, z, n] activated
-    gh = buf["gh"][a:b]
-    if p is None:
-        gh[...] = bhh
-    else:
-        np.dot(buf["h"][p : p + n], WhhT, out=gh)
-        gh += bhh
+    ghn = buf["ghn"][a:b]  # Whh_n h + bhh_n, which r scales
     rz = x[:, : 2 * H]
-    rz += gh[:, : 2 * H]
-    expit(rz, out=rz)
+    if p is None:
+        ghn[...] = bhh[2 * H :]
+    else:
+        gh = np.dot(buf["h"][p : p + n], WhhT)
+        rz += gh[:, : 2 * H]
+        np.add(gh[:, 2 * H :], bhh[2 * H :], out=ghn)
+    sigmoid_(rz)
     new = x[:, 2 * H :]
-    new += rz[:, :H] * gh[:, 2 * H :]
+    new += rz[:, :H] * ghn
     np.tanh(new, out=new)
     h = buf["h"][a:b]
     if p is None:  # z * h_prev vanishes
@@ -88,7 +112,7 @@ def gru_forward_step(buf, a, b, p, WhhT, bhh):
 
 def gru_backward_step(buf, grad, a, b, p, Whh):
     n, H = b - a, Whh.shape[1]
-    x, gh = buf["x"][a:b], buf["gh"][a:b]
+    x, ghn = buf["x"][a:b], buf["ghn"][a:b]
     r, z, new = x[:, :H], x[:, H : 2 * H], x[:, 2 * H :]
     dh = grad["dh"][:n]
     dx, dgh = grad["dx"][a:b], grad["dgh"][a:b]
@@ -100,7 +124,7 @@ def gru_backward_step(buf, grad, a, b, p, Whh):
     dn *= 1.0 - new * new
     np.multiply(dn, r, out=dgh[:, 2 * H :])
     dr = dx[:, :H]
-    np.multiply(dn, gh[:, 2 * H :], out=dr)
+    np.multiply(dn, ghn, out=dr)
     dr *= r * (1.0 - r)
     dz = dx[:, H : 2 * H]
     np.subtract(h_prev, new, out=dz)
@@ -119,9 +143,9 @@ def lstm_forward_step(buf, a, b, p, WhhT, bhh):
     x = buf["x"][a:b]  # becomes [i, f, g, o] activated
     if p is not None:
         x += np.dot(buf["h"][p : p + n], WhhT)
-    expit(x[:, : 2 * H], out=x[:, : 2 * H])
+    sigmoid_(x[:, : 2 * H])
     np.tanh(x[:, 2 * H : 3 * H], out=x[:, 2 * H : 3 * H])
-    expit(x[:, 3 * H :], out=x[:, 3 * H :])
+    sigmoid_(x[:, 3 * H :])
     c = buf["c"][a:b]
     np.multiply(x[:, :H], x[:, 2 * H : 3 * H], out=c)
     if p is not None:
@@ -155,7 +179,8 @@ def lstm_backward_step(buf, grad, a, b, p, Whh):
 
 
 CELLS = {
-    "tanh": Cell(1, (), False, tanh_forward_step, tanh_backward_step),
-    "gru": Cell(3, ("gh",), True, gru_forward_step, gru_backward_step),
-    "lstm": Cell(4, ("c", "tc"), False, lstm_forward_step, lstm_backward_step),
+    "tanh": Cell(1, (), False, own_input_bias, tanh_forward_step, tanh_backward_step),
+    "gru": Cell(3, ("ghn",), True, gru_input_bias, gru_forward_step, gru_backward_step),
+    "lstm": Cell(4, ("c", "tc"), False, own_input_bias, lstm_forward_step,
+                 lstm_backward_step),
 }

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -41,7 +42,7 @@ from ._data import (
 )
 from ._cells import CELLS
 from ._optim import SOLVERS, WeightAverage
-from ._text import build_analyzer, encode, fit_encode
+from ._text import build_analyzer, encode, fit_encode, subword_table
 
 # 'auto' batch size: one full batch up to this many (distinct) samples, else _AUTO_BATCH
 _FULL_BATCH_MAX = 512
@@ -53,6 +54,8 @@ _AUTO_LR_MINI_BATCH = 0.002
 _SINGLE_THREAD_HIDDEN = 512
 # early_stopping='auto' holds out a validation split above this many distinct samples
 _AUTO_EARLY_STOPPING = 10_000
+# subword_ngrams: character n-grams hash into this many columns
+_SUBWORD_BUCKETS = 1 << 16
 # n_iter_no_change='auto': patience without and with early stopping
 _AUTO_PATIENCE = 20
 _AUTO_PATIENCE_EARLY = 2
@@ -270,6 +273,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "ema_decay": [Interval(Real, 0, 1, closed="neither"), None],
+        "subword_ngrams": [tuple, None],
         "solver": [StrOptions(set(SOLVERS))],
         "learning_rate_init": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "learning_rate": [StrOptions({"constant", "adaptive"})],
@@ -315,6 +319,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         dropout=0.0,
         label_smoothing=0.0,
         ema_decay=None,
+        subword_ngrams=None,
         solver="adam",
         learning_rate_init="auto",
         learning_rate="constant",
@@ -353,6 +358,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         self.dropout = dropout
         self.label_smoothing = label_smoothing
         self.ema_decay = ema_decay
+        self.subword_ngrams = subword_ngrams
         self.solver = solver
         self.learning_rate_init = learning_rate_init
         self.learning_rate = learning_rate
@@ -459,17 +465,47 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
     def _sequences(self, kind, data, fitting):
         """Text or arrays to :class:`Sequences`; a new fit also sets the vocabulary."""
         if kind == "numeric":
-            if fitting and hasattr(self, "vocabulary_"):
-                del self.vocabulary_
+            if fitting:
+                for attr in ("vocabulary_", "_subword_rows"):
+                    if hasattr(self, attr):
+                        delattr(self, attr)
             return Sequences(data)
         if not fitting:
-            return Sequences(encode(data.tokens(), self.vocabulary_, self.max_len))
+            return self._encode(data.tokens())
         if self.vocabulary is not None:
             self.vocabulary_ = _check_vocabulary(self.vocabulary)
-            return Sequences(encode(data.tokens(), self.vocabulary_, self.max_len))
-        self.vocabulary_, encoded = fit_encode(data.tokens(), self.min_df,
-                                               self.max_features, self.max_len)
-        return Sequences(encoded)
+        elif self.subword_ngrams is None:
+            self.vocabulary_, encoded = fit_encode(data.tokens(), self.min_df,
+                                                   self.max_features, self.max_len)
+        else:
+            self.vocabulary_, encoded, oov_tokens = fit_encode(
+                data.tokens(), self.min_df, self.max_features, self.max_len, oov=True)
+        if self.subword_ngrams is None:
+            if hasattr(self, "_subword_rows"):
+                del self._subword_rows
+            return Sequences(encoded) if self.vocabulary is None else self._encode(
+                data.tokens())
+        self._subword_args = (tuple(self.subword_ngrams), _SUBWORD_BUCKETS)
+        in_order = sorted(self.vocabulary_, key=self.vocabulary_.__getitem__)
+        self._subword_rows = subword_table(len(in_order), [], in_order, *self._subword_args
+                                           )[: len(in_order)].astype(self.dtype)
+        if self.vocabulary is not None:
+            return self._encode(data.tokens())
+        return Sequences(encoded, self._subword_table(oov_tokens))
+
+    def _encode(self, token_lists):
+        """Documents of a fitted estimator's vocabulary as :class:`Sequences`."""
+        if not hasattr(self, "_subword_rows"):
+            return Sequences(encode(token_lists, self.vocabulary_, self.max_len))
+        encoded, oov_tokens = encode(token_lists, self.vocabulary_, self.max_len, oov=True)
+        return Sequences(encoded, self._subword_table(oov_tokens))
+
+    def _subword_table(self, oov_tokens):
+        """The fitted vocabulary's subword rows, then the unknown word's and those of
+        ``oov_tokens`` (ids ``len(vocabulary_) + 1 + j``)."""
+        extra = subword_table(len(self.vocabulary_), oov_tokens, [], *self._subword_args)
+        return sp.vstack([self._subword_rows, extra.astype(self._subword_rows.dtype)],
+                         format="csr")
 
     # --------------------------------------------------------------- training
     @_fit_context(prefer_skip_nested_validation=True)
@@ -522,6 +558,15 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, partial=True, classes=classes)
 
     def _fit(self, X, y, sample_weight, partial, classes=None):
+        if self.subword_ngrams is not None and not (
+            len(self.subword_ngrams) == 2
+            and all(isinstance(n, Integral) for n in self.subword_ngrams)
+            and 1 <= self.subword_ngrams[0] <= self.subword_ngrams[1]
+        ):
+            raise ValueError(
+                "subword_ngrams must be None or a (min_n, max_n) tuple of ints with "
+                f"1 <= min_n <= max_n; got {self.subword_ngrams!r}."
+            )
         fitted = hasattr(self, "weights_")
         continuing = fitted and (partial or self.warm_start)
         kind, data = self._validate_input(X, reset=not (partial and fitted))
@@ -557,6 +602,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             dtype = np.dtype(self.dtype)
             self._arch = self._architecture()
             n_inputs = len(self.vocabulary_) + 1 if seqs.text else seqs.data.shape[2]
+            if seqs.table is not None:
+                n_inputs = seqs.table.shape[1]
             embedding = self.embedding_size if seqs.text else None
             params = _init_params(self._arch, n_inputs, len(self.classes_), self.hidden_size,
                                   embedding, rng, dtype)
@@ -695,7 +742,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                 batches = fixed
             n_batches = -(-len(seqs) // batch_size)
             loss = self._train_epoch(batches, n_batches, params, optimizer, average, rng,
-                                     float(sample_weight.sum()))
+                                     float(sample_weight.sum()), seqs.table)
             self.loss_curve_.append(loss)
             self.n_iter_ += 1
             line = f"Epoch {self.n_iter_}: loss {loss:.6f}"
@@ -749,7 +796,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         self.loss_ = self.loss_curve_[-1]
         self.best_loss_ = min(self.loss_curve_)
 
-    def _train_epoch(self, batches, n_batches, params, optimizer, average, rng, total_weight):
+    def _train_epoch(self, batches, n_batches, params, optimizer, average, rng, total_weight,
+                     table):
         """One pass: loss and gradients of each batch, then an update. Returns the
         epoch's sample-weighted mean loss."""
         total = seen = 0.0
@@ -760,7 +808,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                 masks = _rnn.dropout_masks(rng, batch, params, self._arch, self.dropout)
             loss, grads = _rnn.loss_and_grads(params, batch, y, w, self.alpha, arch=self._arch,
                                               masks=masks,
-                                              label_smoothing=self.label_smoothing)
+                                              label_smoothing=self.label_smoothing,
+                                              table=table)
             if average is not None:
                 average.prepare(params, grads)
             if not (np.isfinite(loss) and optimizer.update(params, grads)):
@@ -805,7 +854,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             proba = np.empty((len(data), len(self.classes_)), dtype=np.float64)
             for start in range(0, len(data), PREDICT_DOCUMENTS):
                 tokens = data.tokens(start, start + PREDICT_DOCUMENTS)
-                seqs = Sequences(encode(tokens, self.vocabulary_, self.max_len))
+                seqs = self._encode(tokens)
                 proba[start : start + len(tokens)] = _predict_proba(self.weights_, self._arch,
                                                                     seqs)
             return proba
@@ -907,7 +956,7 @@ def _predict_proba(params, arch, seqs):
     proba = np.empty((len(seqs), params["by"].shape[0]), dtype=np.float64)
     for index in predict_chunks(seqs.lengths):
         batch = seqs.pack(index)
-        proba[index[batch.order]] = _rnn.predict_proba(params, batch, arch)
+        proba[index[batch.order]] = _rnn.predict_proba(params, batch, arch, seqs.table)
     return proba
 
 

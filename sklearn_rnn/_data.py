@@ -117,10 +117,14 @@ def _check_documents(docs):
 
 class Sequences:
     """A corpus of token-id sequences (:class:`TokenIds`) or of equal-length numeric
-    sequences (an array of shape (N, T, D)), packed into batches on demand."""
+    sequences (an array of shape (N, T, D)), packed into batches on demand.
 
-    def __init__(self, data):
+    ``table`` is how the token ids read the looked-up matrix, with subwords (see
+    :func:`sklearn_rnn._rnn.lookup_columns`), or None."""
+
+    def __init__(self, data, table=None):
         self.data = data
+        self.table = table
         self.text = isinstance(data, TokenIds)
 
     def __len__(self):
@@ -137,7 +141,8 @@ class Sequences:
         return int(self.data.lengths.sum()) if self.text else int(np.prod(self.data.shape[:2]))
 
     def subset(self, index):
-        return Sequences(self.data.subset(index) if self.text else self.data[index])
+        return Sequences(self.data.subset(index) if self.text else self.data[index],
+                         self.table)
 
     def pack_all(self, batches):
         """Pack every index array of ``batches`` (text: all in one vectorized pass)."""
@@ -181,7 +186,7 @@ def canonical(seqs, y, sample_weight):
         starts = np.zeros(len(keys), dtype=np.intp)
         np.cumsum(lengths[:-1], out=starts[1:])
         return (
-            Sequences(TokenIds(flat, starts, lengths)),
+            Sequences(TokenIds(flat, starts, lengths), seqs.table),
             np.fromiter((k[1] for k in keys), dtype=np.intp, count=len(keys)),
             np.fromiter((merged[k] for k in keys), dtype=np.float64, count=len(keys)),
         )

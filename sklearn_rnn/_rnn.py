@@ -317,7 +317,7 @@ def sequence_forward(cell, xp, Whh, bhh, batch):
     n_packed, hidden = xp.shape[0], Whh.shape[1]
     buf = {"x": xp, "h": np.empty((n_packed + 1, hidden), dtype=xp.dtype)}
     for name in cell.buffers:
-        buf[name] = np.empty((n_packed, xp.shape[1] if name == "gh" else hidden), xp.dtype)
+        buf[name] = np.empty((n_packed, hidden), xp.dtype)
     buf["h"][n_packed] = 0.0
     WhhT, offsets, sizes = Whh.T, batch.offsets, batch.batch_sizes
     for t in range(len(sizes)):
@@ -418,26 +418,53 @@ def pool_backward(dfeatures, cache):
 
 
 # ---------------------------------------------------------------------- inputs
-def _lookup(params, batch, ids=None, X=None):
+def lookup_columns(matrix, ids, table=None):
+    """Column ``ids[p]`` of ``matrix`` for every position ``p``, shape (P, rows).
+
+    With a subword ``table`` (see :func:`sklearn_rnn._text.subword_table`), id ``i``
+    reads the mean of the columns of row ``i`` of the table instead: its own and its
+    character n-grams'.
+    """
+    if table is None:
+        return np.take(matrix.T, ids, axis=0)
+    used, inverse = np.unique(ids, return_inverse=True)
+    return np.asarray(table[used] @ matrix.T)[inverse.ravel()]
+
+
+def lookup_columns_backward(dvalues, ids, table=None):
+    """The gradient of :func:`lookup_columns`' matrix, as a :class:`RowGrad` over the
+    columns that were read."""
+    if table is None:
+        return RowGrad(*scatter_add_rows(ids, dvalues))
+    used, inverse = np.unique(ids, return_inverse=True)
+    _, dused = scatter_add_rows(inverse.ravel(), dvalues)  # one row per used id, in order
+    rows = table[used]
+    columns = np.unique(rows.indices)
+    local = sp.csr_matrix((rows.data, np.searchsorted(columns, rows.indices), rows.indptr),
+                          shape=(len(used), len(columns)))
+    return RowGrad(columns, np.asarray(local.T @ dused))
+
+
+def _lookup(params, batch, ids=None, X=None, table=None):
     """What the cells read at every packed position: embedded tokens ``(P, E)``, numeric
     steps ``(P, D)``, or None for the direct look-up of ``Wxh`` columns by token id."""
     if X is not None:
         return X
     if "Wemb" in params:
-        return np.take(params["Wemb"].T, ids, axis=0)
+        return lookup_columns(params["Wemb"], ids, table)
     return None
 
 
-def _project(params, sfx, ids, inputs, token_mask=None):
+def _project(cell, params, sfx, ids, inputs, token_mask=None, table=None):
     """Input projections ``Wxh x_t + bh`` of one direction, shape (P, G H)."""
     Wxh = params["Wxh" + sfx]
     if inputs is None:  # x_t one-hot: Wxh x_t is column ids[t] of Wxh
-        xp = np.take(Wxh.T, ids, axis=0)
+        xp = lookup_columns(Wxh, ids, table)
         if token_mask is not None:
             xp *= token_mask[:, None]
     else:
         xp = np.dot(inputs, Wxh.T)
-    xp += params["bh" + sfx]
+    xp += cell.input_bias(params["bh" + sfx], params.get("bhh" + sfx))
     return xp
 
 
@@ -466,10 +493,12 @@ def dropout_masks(rng, batch, params, arch, rate):
 
 
 # ---------------------------------------------------------------------- the model
-def features_forward(params, batch, arch=TUTORIAL, masks=None):
-    """The pooled features of every row of a packed batch, shape (N, F), and a cache."""
+def features_forward(params, batch, arch=TUTORIAL, masks=None, table=None):
+    """The pooled features of every row of a packed batch, shape (N, F), and a cache.
+
+    ``table``: how text ids read the looked-up matrix (:func:`lookup_columns`)."""
     ids, X = batch.ids, batch.X
-    inputs = _lookup(params, batch, ids, X)
+    inputs = _lookup(params, batch, ids, X, table)
     in_mask = None if masks is None else masks["inputs"]
     token_mask = in_mask if inputs is None else None
     if inputs is not None and in_mask is not None:
@@ -484,7 +513,7 @@ def features_forward(params, batch, arch=TUTORIAL, masks=None):
             d_mask = token_mask[rev] if token_mask is not None else None
         else:
             d_ids, d_inputs, d_mask = ids, inputs, token_mask
-        xp = _project(params, sfx, d_ids, d_inputs, d_mask)
+        xp = _project(cell, params, sfx, d_ids, d_inputs, d_mask, table)
         hs, buf = sequence_forward(cell, xp, params["Whh" + sfx], params.get("bhh" + sfx),
                                    batch)
         pooled, pool_cache = pool_forward(hs, batch, arch.pooling)
@@ -493,12 +522,12 @@ def features_forward(params, batch, arch=TUTORIAL, masks=None):
     feats = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
     if masks is not None:
         feats = feats * masks["features"]
-    return feats, (params, batch, arch, masks, inputs, rev, caches)
+    return feats, (params, batch, arch, masks, inputs, rev, caches, table)
 
 
 def features_backward(dfeats, cache):
     """Gradients of every encoder parameter (all but ``Why`` and ``by``)."""
-    params, batch, arch, masks, inputs, rev, caches = cache
+    params, batch, arch, masks, inputs, rev, caches, table = cache
     if masks is not None:
         dfeats = dfeats * masks["features"]
     cell = CELLS[arch.cell]
@@ -516,7 +545,7 @@ def features_backward(dfeats, cache):
         if d_inputs is None:  # text looked up directly in Wxh
             if d_mask is not None:
                 dx *= d_mask[:, None]
-            grads["Wxh" + sfx] = RowGrad(*scatter_add_rows(d_ids, dx))
+            grads["Wxh" + sfx] = lookup_columns_backward(dx, d_ids, table)
             continue
         grads["Wxh" + sfx] = np.dot(dx.T, d_inputs)
         if "Wemb" in params:
@@ -527,7 +556,7 @@ def features_backward(dfeats, cache):
     if dinputs is not None:
         if masks is not None:
             dinputs *= masks["inputs"]
-        grads["Wemb"] = RowGrad(*scatter_add_rows(batch.ids, dinputs))
+        grads["Wemb"] = lookup_columns_backward(dinputs, batch.ids, table)
     return grads
 
 
@@ -584,7 +613,7 @@ def softmax_cross_entropy(logits, y, sample_weight, label_smoothing=0.0):
 
 
 def loss_and_grads(params, batch, y, sample_weight, alpha=0.0, *, arch=TUTORIAL,
-                   masks=None, label_smoothing=0.0):
+                   masks=None, label_smoothing=0.0, table=None):
     """Loss of one packed batch and its gradient with respect to every parameter.
 
     The loss is the sample-weighted mean cross-entropy plus ``alpha / 2`` times the
@@ -604,6 +633,8 @@ def loss_and_grads(params, batch, y, sample_weight, alpha=0.0, *, arch=TUTORIAL,
     masks : dict or None
         Dropout masks from :func:`dropout_masks`; None applies none.
     label_smoothing : float
+    table : scipy.sparse matrix or None
+        Subword table of text ids (:func:`lookup_columns`).
 
     Returns
     -------
@@ -611,7 +642,7 @@ def loss_and_grads(params, batch, y, sample_weight, alpha=0.0, *, arch=TUTORIAL,
     grads : dict
         Parallel to ``params``; a :class:`RowGrad` for a looked-up matrix.
     """
-    feats, enc_cache = features_forward(params, batch, arch, masks)
+    feats, enc_cache = features_forward(params, batch, arch, masks, table)
     logits, out_cache = output_forward(feats, params["Why"], params["by"])
     loss, dlogits = softmax_cross_entropy(logits, y, sample_weight, label_smoothing)
     dfeats, grads = output_backward(dlogits, out_cache)
@@ -631,7 +662,7 @@ def loss_and_grads(params, batch, y, sample_weight, alpha=0.0, *, arch=TUTORIAL,
 
 
 # ----------------------------------------------------------------- prediction
-def features_streaming(params, batch, arch=TUTORIAL, max_tokens=1 << 13):
+def features_streaming(params, batch, arch=TUTORIAL, max_tokens=1 << 13, table=None):
     """The features of :func:`features_forward` without dropout, for prediction, in
     memory bounded whatever the lengths: one state per row is kept (and running
     pooling sums and maxima), and inputs are looked up ``max_tokens`` packed steps at
@@ -649,18 +680,18 @@ def features_streaming(params, batch, arch=TUTORIAL, max_tokens=1 << 13):
         ids = batch.ids if batch.ids is None or not sfx else batch.ids[rev]
         X = batch.X if batch.X is None or not sfx else batch.X[rev]
         parts.append(_stream_direction(cell, params, sfx, batch, ids, X, arch.pooling,
-                                       max_tokens))
+                                       max_tokens, table))
     return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
 
 
-def _stream_direction(cell, params, sfx, batch, ids, X, pooling, max_tokens):
+def _stream_direction(cell, params, sfx, batch, ids, X, pooling, max_tokens, table):
     Whh, bhh = params["Whh" + sfx], params.get("bhh" + sfx)
     WhhT, hidden, dtype = Whh.T, Whh.shape[1], Whh.dtype
     n_rows = len(batch.order)
     offsets, sizes = batch.offsets, batch.batch_sizes
-    last = np.zeros((n_rows, hidden), dtype)
-    total = np.zeros((n_rows, hidden), dtype)
-    peak = np.full((n_rows, hidden), -np.inf, dtype)
+    last = np.zeros((n_rows, hidden), dtype) if "last" in pooling else None
+    total = np.zeros((n_rows, hidden), dtype) if "mean" in pooling else None
+    peak = np.full((n_rows, hidden), -np.inf, dtype) if "max" in pooling else None
     carried = {}  # the previous step's block of every per-position buffer cells read
     t, n_steps = 0, len(sizes)
     while t < n_steps:
@@ -669,12 +700,13 @@ def _stream_direction(cell, params, sfx, batch, ids, X, pooling, max_tokens):
         lo, hi = offsets[t], offsets[stop]
         n0 = sizes[t] if t else 0  # rows of the previous step carried in front
         window = _lookup(params, batch, None if ids is None else ids[lo:hi],
-                         None if X is None else X[lo:hi])
+                         None if X is None else X[lo:hi], table)
         xp = np.empty((n0 + hi - lo, Whh.shape[0]), dtype)
-        xp[n0:] = _project(params, sfx, None if ids is None else ids[lo:hi], window)
+        xp[n0:] = _project(cell, params, sfx, None if ids is None else ids[lo:hi], window,
+                           table=table)
         buf = {"x": xp, "h": np.empty((n0 + hi - lo, hidden), dtype)}
         for name in cell.buffers:
-            buf[name] = np.empty((len(xp), xp.shape[1] if name == "gh" else hidden), dtype)
+            buf[name] = np.empty((len(xp), hidden), dtype)
         for name, block in carried.items():
             buf[name][:n0] = block[:n0]
         for step in range(t, stop):
@@ -683,21 +715,25 @@ def _stream_direction(cell, params, sfx, batch, ids, X, pooling, max_tokens):
             p = None if step == 0 else (0 if step == t else n0 + offsets[step - 1] - lo)
             cell.forward_step(buf, a, b, p, WhhT, bhh)
             h = buf["h"][a:b]
-            ending = sizes[step + 1] if step + 1 < n_steps else 0
-            last[ending : b - a] = h[ending:]
-            total[: b - a] += h
-            np.maximum(peak[: b - a], h, out=peak[: b - a])
+            if last is not None:  # rows whose last step this is
+                ending = sizes[step + 1] if step + 1 < n_steps else 0
+                last[ending : b - a] = h[ending:]
+            if total is not None:
+                total[: b - a] += h
+            if peak is not None:
+                np.maximum(peak[: b - a], h, out=peak[: b - a])
         carried = {name: buf[name][a:b].copy() for name in ("h", "c") if name in buf}
         t = stop
-    empty = batch.lengths == 0
-    peak[empty] = 0.0
-    parts = {"last": last, "mean": total / np.maximum(batch.lengths, 1)[:, None].astype(dtype),
-             "max": peak}
+    parts = {"last": last, "max": peak}
+    if peak is not None:
+        peak[batch.lengths == 0] = 0.0
+    if total is not None:
+        parts["mean"] = total / np.maximum(batch.lengths, 1)[:, None].astype(dtype)
     return np.concatenate([parts[kind] for kind in pooling], axis=1)
 
 
-def predict_proba(params, batch, arch=TUTORIAL):
+def predict_proba(params, batch, arch=TUTORIAL, table=None):
     """Class probabilities, shape (N, C), for a packed batch, in packed order."""
-    logits, _ = output_forward(features_streaming(params, batch, arch), params["Why"],
-                               params["by"])
+    logits, _ = output_forward(features_streaming(params, batch, arch, table=table),
+                               params["Why"], params["by"])
     return np.exp(log_softmax(logits))

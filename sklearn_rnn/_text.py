@@ -11,7 +11,9 @@ from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.utils import murmurhash3_32
 
 
 class TokenIds(NamedTuple):
@@ -46,7 +48,7 @@ def build_analyzer(lowercase=True, token_pattern=r"(?u)\b\w+\b", tokenizer=None)
     return analyze
 
 
-def fit_encode(token_lists, min_df=1, max_features=None, max_len=None):
+def fit_encode(token_lists, min_df=1, max_features=None, max_len=None, oov=False):
     """Build the vocabulary of a training corpus and encode it.
 
     Parameters
@@ -60,13 +62,18 @@ def fit_encode(token_lists, min_df=1, max_features=None, max_len=None):
         broken alphabetically).
     max_len : int or None, default=None
         Keep each document's last ``max_len`` tokens (before counting).
+    oov : bool, default=False
+        Give every token left out of the vocabulary an id of its own, ``n + 1 + j``
+        for ``oov_tokens[j]``, instead of the unknown-word id ``n``.
 
     Returns
     -------
     vocabulary : dict of str to int
         Kept tokens to ``0..n-1`` in sorted order.
     encoded : TokenIds
-        The corpus, with the other tokens at id ``n``.
+        The corpus, with the other tokens at id ``n`` (or their own, with ``oov``).
+    oov_tokens : list of str
+        Only with ``oov``: the tokens left out, in sorted order.
     """
     token_lists = _truncate(token_lists, max_len)
     # one pass of dict look-ups gives every token a provisional id; the counting and
@@ -96,20 +103,84 @@ def fit_encode(token_lists, min_df=1, max_features=None, max_len=None):
     new_ids = np.full(n_seen + 1, len(kept), dtype=np.intp)
     new_ids[kept] = np.arange(len(kept))
     vocabulary = {tokens[i]: new for new, i in enumerate(kept)}
-    return vocabulary, TokenIds(new_ids[ids], _starts(lengths), lengths)
+    encoded = TokenIds(new_ids[ids], _starts(lengths), lengths)
+    if not oov:
+        return vocabulary, encoded
+    left_out = np.ones(n_seen, dtype=bool)
+    left_out[kept] = False
+    others = sorted(np.flatnonzero(left_out).tolist(), key=tokens.__getitem__)
+    new_ids[others] = len(kept) + 1 + np.arange(len(others))
+    return (vocabulary, TokenIds(new_ids[ids], encoded.starts, encoded.lengths),
+            [tokens[i] for i in others])
 
 
-def encode(token_lists, vocabulary, max_len=None):
+def encode(token_lists, vocabulary, max_len=None, oov=False):
     """Token ids for every document; unknown tokens get id ``len(vocabulary)``.
 
-    ``max_len`` keeps each document's last ``max_len`` tokens.
+    ``max_len`` keeps each document's last ``max_len`` tokens. With ``oov``, each
+    distinct unknown token gets an id of its own instead, ``len(vocabulary) + 1 + j``
+    for ``oov_tokens[j]`` (in order of first occurrence), and ``(encoded, oov_tokens)``
+    is returned.
     """
     token_lists = _truncate(token_lists, max_len)
     lengths = np.fromiter(map(len, token_lists), dtype=np.intp, count=len(token_lists))
     tokens = chain.from_iterable(token_lists)
-    ids = np.fromiter(map(vocabulary.get, tokens, repeat(len(vocabulary))),
-                      dtype=np.intp, count=int(lengths.sum()))
-    return TokenIds(ids, _starts(lengths), lengths)
+    n_tokens = int(lengths.sum())
+    if not oov:
+        ids = np.fromiter(map(vocabulary.get, tokens, repeat(len(vocabulary))),
+                          dtype=np.intp, count=n_tokens)
+        return TokenIds(ids, _starts(lengths), lengths)
+    unknown = {}
+    first = len(vocabulary) + 1
+
+    def token_id(tok):
+        found = vocabulary.get(tok)
+        return found if found is not None else unknown.setdefault(tok, first + len(unknown))
+
+    ids = np.fromiter(map(token_id, tokens), dtype=np.intp, count=n_tokens)
+    return TokenIds(ids, _starts(lengths), lengths), list(unknown)
+
+
+def char_ngrams(token, ngram_range):
+    """The character n-grams of ``<token>`` with n in ``ngram_range``, as fastText."""
+    word = f"<{token}>"
+    lo, hi = ngram_range
+    return [word[i : i + n] for n in range(lo, hi + 1) for i in range(len(word) - n + 1)]
+
+
+def subword_table(vocabulary_size, oov_tokens, vocabulary_tokens, ngram_range, n_buckets):
+    """How every token id is read: the mean of its own column and of the columns its
+    character n-grams hash to.
+
+    The columns are the ``vocabulary_size`` words, then the unknown-word column, then
+    ``n_buckets`` n-gram buckets (``murmurhash3_32(ngram, positive=True) % n_buckets``,
+    scikit-learn's hash: the same in every process). Ids ``0..vocabulary_size - 1`` are
+    the words of ``vocabulary_tokens`` (in column order); id ``vocabulary_size`` is the
+    unknown word without n-grams, and id ``vocabulary_size + 1 + j`` is
+    ``oov_tokens[j]``, read from the unknown-word column and its own n-grams.
+
+    Returns
+    -------
+    table : scipy.sparse.csr_matrix of shape (n_ids, vocabulary_size + 1 + n_buckets)
+        Rows sum to 1.
+    """
+    first_bucket = vocabulary_size + 1
+    indptr, indices = [0], []
+    rows = chain(enumerate(vocabulary_tokens), [(vocabulary_size, None)],
+                 ((vocabulary_size, tok) for tok in oov_tokens))
+    for column, tok in rows:
+        cols = [column]
+        if tok is not None:
+            cols += [first_bucket + murmurhash3_32(g, positive=True) % n_buckets
+                     for g in char_ngrams(tok, ngram_range)]
+        indices += cols
+        indptr.append(len(indices))
+    indptr = np.asarray(indptr, dtype=np.intp)
+    weights = np.repeat(1.0 / np.diff(indptr), np.diff(indptr))
+    table = sp.csr_matrix((weights, np.asarray(indices, dtype=np.intp), indptr),
+                          shape=(len(indptr) - 1, first_bucket + n_buckets))
+    table.sum_duplicates()  # an n-gram twice in a word (or two in a bucket) adds up
+    return table
 
 
 def _truncate(token_lists, max_len):
