@@ -213,32 +213,42 @@ class WeightAverage:
         self.synced = {k: np.zeros(params[k].shape[1], dtype=np.int64) for k in self.sparse}
 
     def prepare(self, params, grads):
-        """Before a step: bring the columns it will change up to date, while ``params``
-        still hold the values they had since they were last synced."""
-        for name in self.sparse:
-            self._catch_up(name, params, grads[name].rows, self.t)
+        """Before a step: bring the columns it will change up to date (as of the step
+        about to be taken), while ``params`` still hold the values they had since they
+        were last synced. Nothing is written until :meth:`update`."""
+        self._pending = {
+            name: (grads[name].rows, self.decay * self._caught_up(name, params,
+                                                                  grads[name].rows, self.t))
+            for name in self.sparse
+        }
 
     def update(self, params, grads):
-        """After a step that changed ``params`` (``grads`` tell which columns), and
-        :meth:`prepare` before it: account for it."""
+        """After a step that changed ``params``, and :meth:`prepare` before it: account
+        for it."""
         d = self.decay
         self.t += 1
         for name, avg in self.average.items():
             if name in self.sparse:
-                rows = grads[name].rows
-                avg_t = avg.T
-                avg_t[rows] = d * avg_t[rows] + (1.0 - d) * params[name].T[rows]
+                rows, decayed = self._pending[name]
+                decayed += (1.0 - d) * params[name].T[rows]
+                avg.T[rows] = decayed
                 self.synced[name][rows] = self.t
             else:
                 avg *= d
                 avg += (1.0 - d) * params[name]
+        self._pending = None
 
-    def _catch_up(self, name, params, rows, t):
-        lag = t - self.synced[name][rows]
-        factor = np.power(self.decay, lag).astype(params[name].dtype)[:, None]
-        avg_t = self.average[name].T
-        avg_t[rows] = factor * avg_t[rows] + (1.0 - factor) * params[name].T[rows]
-        self.synced[name][rows] = t
+    def _caught_up(self, name, params, rows, t):
+        """The average of columns ``rows`` as of step ``t``, their weights unchanged since
+        they were last synced."""
+        factor = np.power(self.decay, t - self.synced[name][rows]).astype(
+            params[name].dtype)[:, None]
+        weights = params[name].T[rows]
+        caught = self.average[name].T[rows]
+        caught -= weights
+        caught *= factor
+        caught += weights
+        return caught
 
     def averaged(self, params):
         """The bias-corrected average, as a new dict of arrays (``params`` itself if no
@@ -246,7 +256,9 @@ class WeightAverage:
         if self.t == 0:
             return {k: v.copy() for k, v in params.items()}
         for name in self.sparse:
-            self._catch_up(name, params, np.arange(params[name].shape[1]), self.t)
+            every = np.arange(params[name].shape[1])
+            self.average[name].T[every] = self._caught_up(name, params, every, self.t)
+            self.synced[name][every] = self.t
         correction = 1.0 - self.decay**self.t
         out = {}
         for name, avg in self.average.items():

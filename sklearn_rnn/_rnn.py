@@ -455,15 +455,24 @@ def _lookup(params, batch, ids=None, X=None, table=None):
     return None
 
 
-def _project(cell, params, sfx, ids, inputs, token_mask=None, table=None):
-    """Input projections ``Wxh x_t + bh`` of one direction, shape (P, G H)."""
+def _project(cell, params, sfx, ids, inputs, token_mask=None, table=None, out=None):
+    """Input projections ``Wxh x_t + bh`` of one direction, shape (P, G H) (written to
+    ``out`` if given)."""
     Wxh = params["Wxh" + sfx]
     if inputs is None:  # x_t one-hot: Wxh x_t is column ids[t] of Wxh
         xp = lookup_columns(Wxh, ids, table)
         if token_mask is not None:
             xp *= token_mask[:, None]
-    else:
+        if out is not None:
+            out[...] = xp
+            xp = out
+    elif out is not None and inputs.dtype == out.dtype == Wxh.dtype:
+        xp = np.dot(inputs, Wxh.T, out=out)
+    else:  # numeric steps given in another float type than the weights'
         xp = np.dot(inputs, Wxh.T)
+        if out is not None:
+            out[...] = xp
+            xp = out
     xp += cell.input_bias(params["bh" + sfx], params.get("bhh" + sfx))
     return xp
 
@@ -665,8 +674,9 @@ def loss_and_grads(params, batch, y, sample_weight, alpha=0.0, *, arch=TUTORIAL,
 def features_streaming(params, batch, arch=TUTORIAL, max_tokens=1 << 13, table=None):
     """The features of :func:`features_forward` without dropout, for prediction, in
     memory bounded whatever the lengths: one state per row is kept (and running
-    pooling sums and maxima), and inputs are looked up ``max_tokens`` packed steps at
-    a time, so a document of a million tokens costs no more than a short one.
+    pooling sums and maxima), and inputs are looked up ``max_tokens / G`` packed steps
+    at a time (G gates), so a document of a million tokens costs no more than a short
+    one.
 
     Returns
     -------
@@ -694,16 +704,17 @@ def _stream_direction(cell, params, sfx, batch, ids, X, pooling, max_tokens, tab
     peak = np.full((n_rows, hidden), -np.inf, dtype) if "max" in pooling else None
     carried = {}  # the previous step's block of every per-position buffer cells read
     t, n_steps = 0, len(sizes)
+    window_tokens = max(1, max_tokens // cell.gates)  # a window's buffers: G + 3 states
     while t < n_steps:
         # steps t..stop-1 hold at most max_tokens packed inputs (at least one step)
-        stop = max(t + 1, bisect.bisect_right(offsets, offsets[t] + max_tokens) - 1)
+        stop = max(t + 1, bisect.bisect_right(offsets, offsets[t] + window_tokens) - 1)
         lo, hi = offsets[t], offsets[stop]
         n0 = sizes[t] if t else 0  # rows of the previous step carried in front
         window = _lookup(params, batch, None if ids is None else ids[lo:hi],
                          None if X is None else X[lo:hi], table)
         xp = np.empty((n0 + hi - lo, Whh.shape[0]), dtype)
-        xp[n0:] = _project(cell, params, sfx, None if ids is None else ids[lo:hi], window,
-                           table=table)
+        _project(cell, params, sfx, None if ids is None else ids[lo:hi], window, table=table,
+                 out=xp[n0:])
         buf = {"x": xp, "h": np.empty((n0 + hi - lo, hidden), dtype)}
         for name in cell.buffers:
             buf[name] = np.empty((len(xp), hidden), dtype)
@@ -736,4 +747,5 @@ def predict_proba(params, batch, arch=TUTORIAL, table=None):
     """Class probabilities, shape (N, C), for a packed batch, in packed order."""
     logits, _ = output_forward(features_streaming(params, batch, arch, table=table),
                                params["Why"], params["by"])
-    return np.exp(log_softmax(logits))
+    # in float64 whatever the weights' type, so that every row sums to 1 to 1e-15
+    return np.exp(log_softmax(logits.astype(np.float64)))

@@ -1,4 +1,5 @@
-"""scikit-learn's estimator checks on the default-constructed estimator."""
+"""scikit-learn's estimator checks on the default-constructed estimator, and on one
+instance per value of each architecture option."""
 
 import pytest
 from sklearn.utils.estimator_checks import (
@@ -9,8 +10,24 @@ from sklearn.utils.estimator_checks import (
 
 from sklearn_rnn import RNNSentimentClassifier
 
+# the checks feed numeric sequences only: text options (embedding_size, subword_ngrams)
+# change nothing there, and are exercised by the text tests
+VARIANTS = [
+    RNNSentimentClassifier(),
+    RNNSentimentClassifier(cell="lstm", bidirectional=True, pooling="max", embedding_size=16,
+                           dropout=0.2),
+    # the tutorial's model
+    RNNSentimentClassifier(cell="tanh", bidirectional=False, pooling="last",
+                           embedding_size=None, subword_ngrams=None, ema_decay=None,
+                           label_smoothing=0.0, dropout=0.0),
+    RNNSentimentClassifier(cell="gru", bidirectional=False, pooling="mean", ema_decay=None,
+                           label_smoothing=0.2),
+    RNNSentimentClassifier(cell="tanh", bidirectional=True, pooling="last+max+mean",
+                           ema_decay=0.9, subword_ngrams=(2, 4)),
+]
 
-@parametrize_with_checks([RNNSentimentClassifier()])
+
+@parametrize_with_checks(VARIANTS)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 

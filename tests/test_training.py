@@ -9,6 +9,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import recall_score
 
+from models import TUTORIAL_MODEL
 from sklearn_rnn import RNNSentimentClassifier
 from sklearn_rnn.datasets import load_seed_sentiment
 
@@ -68,8 +69,8 @@ def test_early_stopping_auto_turns_on_for_large_training_sets(n_samples, expecte
 
 
 @pytest.mark.parametrize("n_samples, batch_size, expected",
-                         [(80, "auto", 0.01), (600, "auto", 0.002), (600, 1000, 0.01),
-                          (80, 10, 0.002)])
+                         [(80, "auto", 0.01), (600, "auto", 0.004), (600, 1000, 0.01),
+                          (80, 10, 0.004)])
 def test_auto_learning_rate_follows_the_batching(n_samples, batch_size, expected):
     X, y = _noise(n_samples)
     params = dict(max_iter=2, batch_size=batch_size, random_state=0)
@@ -154,7 +155,7 @@ def test_partial_fit_over_chunks_learns_the_tutorial():
 
 
 def test_partial_fit_fixes_vocabulary_and_classes_on_the_first_call():
-    clf = RNNSentimentClassifier(random_state=0)
+    clf = RNNSentimentClassifier(**TUTORIAL_MODEL, random_state=0)
     clf.partial_fit(["good day", "bad day"], ["pos", "neg"], classes=["neg", "pos", "neu"])
     assert clf.vocabulary_ == {"bad": 0, "day": 1, "good": 2}
     np.testing.assert_array_equal(clf.classes_, ["neg", "neu", "pos"])
@@ -205,8 +206,8 @@ def test_fit_after_partial_fit_starts_over_unless_warm():
 
 def test_fixed_vocabulary():
     docs = ["good movie", "bad movie", "good", "bad"]
-    clf = RNNSentimentClassifier(vocabulary={"bad": 1, "good": 0}, min_df=3, max_iter=5,
-                                 random_state=0).fit(docs, [1, 0, 1, 0])
+    clf = RNNSentimentClassifier(**{**TUTORIAL_MODEL, "min_df": 3}, max_iter=5, random_state=0,
+                                 vocabulary={"bad": 1, "good": 0}).fit(docs, [1, 0, 1, 0])
     assert clf.vocabulary_ == {"bad": 1, "good": 0}
     assert clf.weights_["Wxh"].shape[1] == 3
     assert np.any(clf.weights_["Wxh"][:, 2] != 0)  # "movie" trained the unknown column
