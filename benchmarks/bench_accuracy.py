@@ -51,12 +51,13 @@ CONFIGS = {
     "bigru, max+mean, embedding 64": dict(TUTORIAL_MODEL, cell="gru", bidirectional=True,
                                           pooling="max+mean", embedding_size=64),
     "defaults without subwords": dict(subword_ngrams=None),
-    "defaults without smoothing": dict(label_smoothing=0.0),
+    "defaults, label smoothing 0.1": dict(label_smoothing=0.1),
     "defaults without ema": dict(ema_decay=None),
     "defaults, min_df=1": dict(min_df=1),
     "defaults, lstm": dict(cell="lstm"),
     "defaults, one direction": dict(bidirectional=False),
     "defaults, dropout 0.2": dict(dropout=0.2),
+    "defaults, float64": dict(dtype="float64"),
 }
 
 

@@ -197,6 +197,7 @@ def make_ours(args):
         bidirectional=args.bidirectional,
         pooling=args.pooling,  # 'last' unless asked otherwise, as PyTorch's side
         embedding_size=args.embedding_size,
+        subword_ngrams=None,  # PyTorch's side looks up whole words only
         dropout=0.0,
         label_smoothing=0.0,
         ema_decay=None,

@@ -4,7 +4,7 @@ Trains ``RNNSentimentClassifier`` on a CSV corpus of labelled tweets (columns ``
 and ``sentiment``; gzipped or not), split 80/20 with
 ``train_test_split(texts, labels, test_size=0.2, random_state=0, stratify=labels)``.
 A stratified tenth of the training split is set aside to monitor the validation loss;
-training stops when it has not improved for a few epochs and keeps the best epoch's
+training stops when it has not improved for 2 epochs and keeps the best epoch's
 weights. ``class_weight='balanced'`` gives the rare class (positive, 18% of the tweets) as
 much weight in the loss as the others. Prints one line per epoch, the classification
 report on the test split, and saves the training and validation loss curves as a PNG
@@ -27,11 +27,8 @@ def make_classifier(verbose=1):
     return RNNSentimentClassifier(
         early_stopping=True,
         validation_fraction=0.1,
-        n_iter_no_change=3,
         class_weight="balanced",
-        min_df=2,
         max_iter=30,
-        dtype="float32",
         random_state=0,
         verbose=verbose,
     )

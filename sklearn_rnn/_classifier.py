@@ -79,8 +79,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
     through time on the sample-weighted mean cross-entropy.
 
     The defaults (a bidirectional GRU with max and mean pooling over a 64-wide
-    embedding with subword n-grams, label smoothing and a moving average of the
-    weights) were chosen by measuring them on two corpora; see the README.
+    embedding with subword n-grams, and a moving average of the weights) were chosen
+    by measuring them on two corpora; see the README.
     ``cell='tanh', bidirectional=False, pooling='last', embedding_size=None,
     subword_ngrams=None, label_smoothing=0.0, ema_decay=None`` is the tutorial's model.
 
@@ -139,7 +139,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         up directly) and on the pooled features, during training only. Masks come from
         ``random_state``.
 
-    label_smoothing : float, default=0.1
+    label_smoothing : float, default=0.0
         Train towards ``1 - label_smoothing + label_smoothing / n_classes`` for the true
         class and ``label_smoothing / n_classes`` for the others, as PyTorch's
         ``cross_entropy``.
@@ -383,7 +383,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         pooling="max+mean",
         embedding_size=64,
         dropout=0.0,
-        label_smoothing=0.1,
+        label_smoothing=0.0,
         ema_decay=0.995,
         subword_ngrams=(3, 5),
         solver="adam",

@@ -22,6 +22,9 @@ def test_readme_snippets_run():
     assert clf.score(namespace["X_test"], namespace["y_test"]) == pytest.approx(1.0)
     assert set(grid.best_params_) == {"rnnsentimentclassifier__hidden_size",
                                       "rnnsentimentclassifier__min_df"}
+    tutorial = namespace["tutorial"]
+    assert tutorial.score(namespace["X_train"], namespace["y_train"]) == 1.0
+    assert tutorial.score(namespace["X_test"], namespace["y_test"]) == 1.0
     stream = namespace["stream"]
     assert stream.n_iter_ == 300
     assert stream.score(namespace["X_test"], namespace["y_test"]) >= 0.9
