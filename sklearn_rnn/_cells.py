@@ -85,51 +85,55 @@ def tanh_backward_step(buf, grad, a, b, p, Whh):
 
 # ----------------------------------------------------------------------------- gru
 def gru_forward_step(buf, a, b, p, WhhT, bhh):
-    # bhh's r and z parts are additive: gru_input_bias put them in x already
+    # bhh's r and z parts are additive: gru_input_bias put them in x already. The gates
+    # go to buffers of their own: NumPy is several times slower on column slices
     n, H = b - a, WhhT.shape[0]
-    x = buf["x"][a:b]  # becomes [r, z, n] activated
+    x = buf["x"][a:b]  # input projections [r, z, n], left as they are
+    r, z, new = buf["r"][a:b], buf["z"][a:b], buf["n"][a:b]
     ghn = buf["ghn"][a:b]  # Whh_n h + bhh_n, which r scales
-    rz = x[:, : 2 * H]
     if p is None:
+        np.copyto(r, x[:, :H])
+        np.copyto(z, x[:, H : 2 * H])
         ghn[...] = bhh[2 * H :]
     else:
         gh = np.dot(buf["h"][p : p + n], WhhT)
-        rz += gh[:, : 2 * H]
+        np.add(x[:, :H], gh[:, :H], out=r)
+        np.add(x[:, H : 2 * H], gh[:, H : 2 * H], out=z)
         np.add(gh[:, 2 * H :], bhh[2 * H :], out=ghn)
-    sigmoid_(rz)
-    new = x[:, 2 * H :]
-    new += rz[:, :H] * ghn
+    sigmoid_(r)
+    sigmoid_(z)
+    np.multiply(r, ghn, out=new)
+    new += x[:, 2 * H :]
     np.tanh(new, out=new)
     h = buf["h"][a:b]
     if p is None:  # z * h_prev vanishes
-        np.subtract(1.0, rz[:, H:], out=h)
+        np.subtract(1.0, z, out=h)
         h *= new
     else:
         np.subtract(buf["h"][p : p + n], new, out=h)
-        h *= rz[:, H:]
+        h *= z
         h += new
 
 
 def gru_backward_step(buf, grad, a, b, p, Whh):
     n, H = b - a, Whh.shape[1]
-    x, ghn = buf["x"][a:b], buf["ghn"][a:b]
-    r, z, new = x[:, :H], x[:, H : 2 * H], x[:, 2 * H :]
+    r, z, new, ghn = buf["r"][a:b], buf["z"][a:b], buf["n"][a:b], buf["ghn"][a:b]
     dh = grad["dh"][:n]
     dx, dgh = grad["dx"][a:b], grad["dgh"][a:b]
     h_prev = buf["h"][p : p + n] if p is not None else 0.0
     # dn through tanh, then into x_n and (times r) into the recurrent n term
-    dn = dx[:, 2 * H :]
-    np.subtract(1.0, z, out=dn)
+    dn = np.subtract(1.0, z)
     dn *= dh
     dn *= 1.0 - new * new
+    dx[:, 2 * H :] = dn
     np.multiply(dn, r, out=dgh[:, 2 * H :])
-    dr = dx[:, :H]
-    np.multiply(dn, ghn, out=dr)
-    dr *= r * (1.0 - r)
-    dz = dx[:, H : 2 * H]
-    np.subtract(h_prev, new, out=dz)
+    dn *= ghn  # now dr, before the sigmoid
+    dn *= r * (1.0 - r)
+    dx[:, :H] = dn
+    dz = np.subtract(h_prev, new)
     dz *= dh
     dz *= z * (1.0 - z)
+    dx[:, H : 2 * H] = dz
     dgh[:, : 2 * H] = dx[:, : 2 * H]
     if p is not None:
         carry = dh * z
@@ -140,47 +144,52 @@ def gru_backward_step(buf, grad, a, b, p, Whh):
 # ---------------------------------------------------------------------------- lstm
 def lstm_forward_step(buf, a, b, p, WhhT, bhh):
     n, H = b - a, WhhT.shape[0]
-    x = buf["x"][a:b]  # becomes [i, f, g, o] activated
-    if p is not None:
-        x += np.dot(buf["h"][p : p + n], WhhT)
-    sigmoid_(x[:, : 2 * H])
-    np.tanh(x[:, 2 * H : 3 * H], out=x[:, 2 * H : 3 * H])
-    sigmoid_(x[:, 3 * H :])
+    x = buf["x"][a:b]  # input projections [i, f, g, o], left as they are
+    gates = [buf[name][a:b] for name in "ifgo"]
+    if p is None:
+        for k, gate in enumerate(gates):
+            np.copyto(gate, x[:, k * H : (k + 1) * H])
+    else:
+        gh = np.dot(buf["h"][p : p + n], WhhT)
+        for k, gate in enumerate(gates):
+            np.add(x[:, k * H : (k + 1) * H], gh[:, k * H : (k + 1) * H], out=gate)
+    i, f, g, o = gates
+    sigmoid_(i)
+    sigmoid_(f)
+    np.tanh(g, out=g)
+    sigmoid_(o)
     c = buf["c"][a:b]
-    np.multiply(x[:, :H], x[:, 2 * H : 3 * H], out=c)
+    np.multiply(i, g, out=c)
     if p is not None:
-        c += x[:, H : 2 * H] * buf["c"][p : p + n]
+        c += f * buf["c"][p : p + n]
     tc = buf["tc"][a:b]
     np.tanh(c, out=tc)
-    np.multiply(x[:, 3 * H :], tc, out=buf["h"][a:b])
+    np.multiply(o, tc, out=buf["h"][a:b])
 
 
 def lstm_backward_step(buf, grad, a, b, p, Whh):
     n, H = b - a, Whh.shape[1]
-    x, tc = buf["x"][a:b], buf["tc"][a:b]
-    i, f, g, o = x[:, :H], x[:, H : 2 * H], x[:, 2 * H : 3 * H], x[:, 3 * H :]
+    i, f, g, o = (buf[name][a:b] for name in "ifgo")
+    tc = buf["tc"][a:b]
     dh, dc = grad["dh"][:n], grad["dc"][:n]
     dx = grad["dx"][a:b]
     # dc_t gathers the carry from step t + 1 and the path through h_t
     dc += dh * o * (1.0 - tc * tc)
-    np.multiply(dh, tc, out=dx[:, 3 * H :])
-    dx[:, 3 * H :] *= o * (1.0 - o)
-    np.multiply(dc, g, out=dx[:, :H])
-    dx[:, :H] *= i * (1.0 - i)
-    np.multiply(dc, i, out=dx[:, 2 * H : 3 * H])
-    dx[:, 2 * H : 3 * H] *= 1.0 - g * g
+    dx[:, 3 * H :] = dh * tc * o * (1.0 - o)
+    dx[:, :H] = dc * g * i * (1.0 - i)
+    dx[:, 2 * H : 3 * H] = dc * i * (1.0 - g * g)
     if p is None:
         dx[:, H : 2 * H] = 0.0
         return
-    np.multiply(dc, buf["c"][p : p + n], out=dx[:, H : 2 * H])
-    dx[:, H : 2 * H] *= f * (1.0 - f)
+    dx[:, H : 2 * H] = dc * buf["c"][p : p + n] * f * (1.0 - f)
     dc *= f
     np.dot(dx, Whh, out=dh)
 
 
 CELLS = {
     "tanh": Cell(1, (), False, own_input_bias, tanh_forward_step, tanh_backward_step),
-    "gru": Cell(3, ("ghn",), True, gru_input_bias, gru_forward_step, gru_backward_step),
-    "lstm": Cell(4, ("c", "tc"), False, own_input_bias, lstm_forward_step,
-                 lstm_backward_step),
+    "gru": Cell(3, ("r", "z", "n", "ghn"), True, gru_input_bias, gru_forward_step,
+                gru_backward_step),
+    "lstm": Cell(4, ("i", "f", "g", "o", "c", "tc"), False, own_input_bias,
+                 lstm_forward_step, lstm_backward_step),
 }
