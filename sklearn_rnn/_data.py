@@ -79,8 +79,7 @@ def text_input(X, analyzer_factory):
         if all(isinstance(doc, (list, tuple)) for doc in docs) and any(
             isinstance(tok, str) for doc in docs for tok in doc
         ):  # lists of tokens, of any lengths
-            return TextInput(token_lists=[[str(tok) for tok in doc if not _is_missing(tok)]
-                                          for doc in docs])
+            return TextInput(token_lists=list(map(_str_tokens, docs)))
         if not any(isinstance(doc, str) for doc in docs):
             return None  # numeric: validate_data decides
         return TextInput(documents=_check_documents(docs), analyzer=analyzer_factory())
@@ -97,6 +96,13 @@ def text_input(X, analyzer_factory):
         return TextInput(token_lists=[[str(tok) for tok in row if not _is_missing(tok)]
                                       for row in X])
     return None
+
+
+def _str_tokens(doc):
+    """A document's tokens as ``str``, ``None`` and NaN skipped."""
+    if set(map(type, doc)) <= {str}:  # the common case, checked without a Python loop
+        return list(doc)
+    return [str(tok) for tok in doc if not _is_missing(tok)]
 
 
 def _is_missing(value):
