@@ -529,35 +529,33 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         return y, sample_weight
 
     def _sequences(self, kind, data, fitting):
-        """Text or arrays to :class:`Sequences`; a new fit also sets the vocabulary."""
+        """Text or arrays to :class:`Sequences`; a new fit also sets the vocabulary (and,
+        with subwords, the vocabulary's n-gram rows)."""
+        if fitting:
+            for attr in ("vocabulary_", "_subword_rows"):
+                if hasattr(self, attr):
+                    delattr(self, attr)
         if kind == "numeric":
-            if fitting:
-                for attr in ("vocabulary_", "_subword_rows"):
-                    if hasattr(self, attr):
-                        delattr(self, attr)
             return Sequences(data)
+        tokens = data.tokens()
         if not fitting:
-            return self._encode(data.tokens())
+            return self._encode(tokens)
+        subwords = self.subword_ngrams is not None
+        encoded = None
         if self.vocabulary is not None:
             self.vocabulary_ = _check_vocabulary(self.vocabulary)
-        elif self.subword_ngrams is None:
-            self.vocabulary_, encoded = fit_encode(data.tokens(), self.min_df,
-                                                   self.max_features, self.max_len)
         else:
-            self.vocabulary_, encoded, oov_tokens = fit_encode(
-                data.tokens(), self.min_df, self.max_features, self.max_len, oov=True)
-        if self.subword_ngrams is None:
-            if hasattr(self, "_subword_rows"):
-                del self._subword_rows
-            return Sequences(encoded) if self.vocabulary is None else self._encode(
-                data.tokens())
-        self._subword_args = (tuple(self.subword_ngrams), _SUBWORD_BUCKETS)
-        in_order = sorted(self.vocabulary_, key=self.vocabulary_.__getitem__)
-        self._subword_rows = subword_table(len(in_order), [], in_order, *self._subword_args
-                                           )[: len(in_order)].astype(self.dtype)
-        if self.vocabulary is not None:
-            return self._encode(data.tokens())
-        return Sequences(encoded, self._subword_table(oov_tokens))
+            self.vocabulary_, encoded, *oov_tokens = fit_encode(
+                tokens, self.min_df, self.max_features, self.max_len, oov=subwords)
+        if subwords:
+            self._subword_args = (tuple(self.subword_ngrams), _SUBWORD_BUCKETS)
+            in_order = sorted(self.vocabulary_, key=self.vocabulary_.__getitem__)
+            self._subword_rows = subword_table(
+                len(in_order), [], in_order, *self._subword_args
+            )[: len(in_order)].astype(self.dtype)
+        if encoded is None:  # a fixed vocabulary
+            return self._encode(tokens)
+        return Sequences(encoded, self._subword_table(oov_tokens[0]) if subwords else None)
 
     def _encode(self, token_lists):
         """Documents of a fitted estimator's vocabulary as :class:`Sequences`."""

@@ -445,7 +445,7 @@ def lookup_columns_backward(dvalues, ids, table=None):
     return RowGrad(columns, np.asarray(local.T @ dused))
 
 
-def _lookup(params, batch, ids=None, X=None, table=None):
+def _lookup(params, ids=None, X=None, table=None):
     """What the cells read at every packed position: embedded tokens ``(P, E)``, numeric
     steps ``(P, D)``, or None for the direct look-up of ``Wxh`` columns by token id."""
     if X is not None:
@@ -507,7 +507,7 @@ def features_forward(params, batch, arch=TUTORIAL, masks=None, table=None):
 
     ``table``: how text ids read the looked-up matrix (:func:`lookup_columns`)."""
     ids, X = batch.ids, batch.X
-    inputs = _lookup(params, batch, ids, X, table)
+    inputs = _lookup(params, ids, X, table)
     in_mask = None if masks is None else masks["inputs"]
     token_mask = in_mask if inputs is None else None
     if inputs is not None and in_mask is not None:
@@ -543,7 +543,6 @@ def features_backward(dfeats, cache):
     width = dfeats.shape[1] // len(caches)
     grads = {}
     dinputs = None
-    token_ids, token_grads = [], []
     for k, (sfx, d_ids, d_inputs, d_mask, buf, pool_cache) in enumerate(caches):
         dhs = pool_backward(dfeats[:, k * width : (k + 1) * width], pool_cache)
         Whh = params["Whh" + sfx]
@@ -710,7 +709,7 @@ def _stream_direction(cell, params, sfx, batch, ids, X, pooling, max_tokens, tab
         stop = max(t + 1, bisect.bisect_right(offsets, offsets[t] + window_tokens) - 1)
         lo, hi = offsets[t], offsets[stop]
         n0 = sizes[t] if t else 0  # rows of the previous step carried in front
-        window = _lookup(params, batch, None if ids is None else ids[lo:hi],
+        window = _lookup(params, None if ids is None else ids[lo:hi],
                          None if X is None else X[lo:hi], table)
         xp = np.empty((n0 + hi - lo, Whh.shape[0]), dtype)
         _project(cell, params, sfx, None if ids is None else ids[lo:hi], window, table=table,

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from models import random_params
 from sklearn_rnn import _rnn
 from sklearn_rnn._cells import CELLS
 
@@ -12,25 +13,8 @@ HIDDEN = 4
 
 
 def _params(rng, arch, n_inputs, embedding=None, n_classes=3):
-    gates = CELLS[arch.cell].gates
-    params = {}
-    for name in _rnn.param_names(arch, embedding is not None):
-        base = name.replace("_reverse", "")
-        if base == "Wemb":
-            value = np.asfortranarray(rng.normal(size=(embedding, n_inputs)))
-        elif base == "Wxh":
-            value = np.asfortranarray(
-                rng.normal(scale=0.8, size=(gates * HIDDEN, embedding or n_inputs)))
-        elif base == "Whh":
-            value = rng.normal(scale=0.6, size=(gates * HIDDEN, HIDDEN))
-        elif base in ("bh", "bhh"):
-            value = rng.normal(scale=0.5, size=gates * HIDDEN)
-        elif base == "Why":
-            value = rng.normal(size=(n_classes, arch.n_features(HIDDEN)))
-        else:
-            value = rng.normal(size=n_classes)
-        params[name] = value
-    return params
+    return random_params(rng, arch, n_inputs, hidden=HIDDEN, n_classes=n_classes,
+                         embedding=embedding)
 
 
 def _sigmoid(x):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from models import random_params
 from sklearn_rnn import _rnn
-from sklearn_rnn._cells import CELLS
 
 
 def _params(rng, n_inputs, hidden=5, n_classes=3):
@@ -205,33 +205,6 @@ POOLINGS = [("last",), ("mean",), ("max",), ("max", "mean")]
 RAGGED = [3, 0, 5, 1, 5, 2]
 
 
-def _arch_params(rng, arch, n_inputs, hidden=3, n_classes=3, embedding=None):
-    """Parameters of ``arch`` named by :func:`_rnn.param_names`; the looked-up matrices
-    (``Wemb``, or ``Wxh`` reading token ids directly) column-major."""
-    gates = CELLS[arch.cell].gates
-    width = embedding if embedding else n_inputs
-    params = {}
-    for name in _rnn.param_names(arch, embedding is not None):
-        base = name.replace("_reverse", "")
-        if base == "Wemb":
-            value = np.asfortranarray(rng.normal(size=(embedding, n_inputs)))
-        elif base == "Wxh":
-            value = rng.normal(scale=0.7, size=(gates * hidden, width))
-            if embedding is None:
-                value = np.asfortranarray(value)
-        elif base == "Whh":
-            value = rng.normal(scale=0.5, size=(gates * hidden, hidden))
-        elif base in ("bh", "bhh"):
-            value = rng.normal(scale=0.5, size=gates * hidden)
-        elif base == "Why":
-            value = rng.normal(size=(n_classes, arch.n_features(hidden)))
-        else:
-            assert base == "by", name
-            value = rng.normal(size=n_classes)
-        params[name] = value
-    return params
-
-
 def _case(seed, arch, inputs, lengths=RAGGED, vocab=6, n_classes=3):
     """Parameters, batch, targets and weights for ``inputs`` in
     {'text', 'embedded', 'numeric'}."""
@@ -242,7 +215,7 @@ def _case(seed, arch, inputs, lengths=RAGGED, vocab=6, n_classes=3):
     else:
         n_inputs, n_rows = vocab, len(lengths)
         batch = _rnn.pack_ragged(*_text_batch(rng, lengths, vocab))
-    params = _arch_params(rng, arch, n_inputs, n_classes=n_classes,
+    params = random_params(rng, arch, n_inputs, n_classes=n_classes,
                           embedding=3 if inputs == "embedded" else None)
     y = rng.integers(0, n_classes, size=n_rows)
     w = rng.uniform(0.5, 2.0, size=n_rows)
@@ -375,7 +348,7 @@ def test_padding_never_changes_a_result_bidirectional(cell, embedding):
     lengths = [2, 17, 0, 5, 30, 1, 9, 17]
     rng = np.random.default_rng(16)
     flat, starts, lengths = _text_batch(rng, lengths, 11)
-    params = _arch_params(rng, arch, 11, hidden=4, embedding=3 if embedding else None)
+    params = random_params(rng, arch, 11, hidden=4, embedding=3 if embedding else None)
     batch = _rnn.pack_ragged(flat, starts, lengths)
     together = np.empty((len(lengths), 3))
     together[batch.order] = _rnn.predict_proba(params, batch, arch)
