@@ -6,7 +6,6 @@ and batching in :mod:`sklearn_rnn._data`.
 """
 
 import contextlib
-import functools
 import time
 import warnings
 from collections.abc import Mapping
@@ -29,7 +28,6 @@ from sklearn.utils.validation import (
     column_or_1d,
     validate_data,
 )
-from threadpoolctl import ThreadpoolController
 
 from . import _rnn
 from ._data import (
@@ -41,8 +39,9 @@ from ._data import (
     text_input,
 )
 from ._cells import CELLS
-from ._optim import SOLVERS, WeightAverage
+from ._optim import SOLVERS, WeightAverage, own_arrays
 from ._text import build_analyzer, encode, fit_encode, subword_table
+from ._threads import blas_single_thread
 
 # 'auto' batch size: one full batch up to this many (distinct) samples, else _AUTO_BATCH
 _FULL_BATCH_MAX = 512
@@ -684,6 +683,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
 
         if partial and continuing and hasattr(self, "_optimizer"):
             optimizer, average = self._optimizer, self._average
+            for state in (optimizer, average):
+                if state is not None:
+                    own_arrays(state)
             optimizer.bind(params)
         else:
             optimizer = self._make_optimizer(params, seqs.text, len(seqs))
@@ -1082,13 +1084,8 @@ def _as_param(array, dtype):
 
 
 def _blas_limits(hidden_size):
-    """One BLAS thread for small hidden sizes (more only add overhead), else as is."""
+    """One BLAS thread for small hidden sizes (more only add overhead), else as is;
+    safe when several threads fit and predict at once (see ``_threads``)."""
     if hidden_size >= _SINGLE_THREAD_HIDDEN:
         return contextlib.nullcontext()
-    return _threadpool_controller().limit(limits=1, user_api="blas")
-
-
-@functools.cache
-def _threadpool_controller():
-    # finding the loaded BLAS libraries reads the process's memory map: do it once
-    return ThreadpoolController()
+    return blas_single_thread()

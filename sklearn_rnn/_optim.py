@@ -16,6 +16,22 @@ instead of a handful per parameter.
 import numpy as np
 
 
+def own_arrays(state):
+    """Replace the read-only arrays among ``state``'s attributes (and in its dicts of
+    arrays) by writable copies: the state of a model loaded with
+    ``joblib.load(..., mmap_mode="r")`` maps its file read-only, and is only copied once
+    training goes on from it."""
+    def writable(value):
+        if isinstance(value, np.ndarray) and not value.flags.writeable:
+            return value.copy(order="K")
+        if isinstance(value, dict):
+            return {k: writable(v) for k, v in value.items()}
+        return value
+
+    for name, value in vars(state).items():
+        setattr(state, name, writable(value))
+
+
 def _zeros_like(param):
     # np.zeros (unlike zeros_like) gets lazily zeroed pages from the OS: free until used
     return np.zeros(param.shape, param.dtype, order="F" if param.flags.f_contiguous else "C")

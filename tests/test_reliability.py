@@ -1,0 +1,165 @@
+"""Threads, read-only models, divergence and long documents."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from sklearn_rnn import RNNSentimentClassifier
+from sklearn_rnn._classifier import _blas_limits
+from sklearn_rnn.datasets import load_seed_sentiment
+
+
+@pytest.fixture(scope="module")
+def seed_data():
+    return load_seed_sentiment()
+
+
+def blas_threads():
+    return sorted(info["num_threads"] for info in threadpool_info()
+                  if info["user_api"] == "blas")
+
+
+def test_overlapping_limits_restore_the_setting_found_before_the_first():
+    # A enters, B enters, A leaves, B leaves: with one threadpoolctl limit per call, A
+    # restores 2 while B still runs, and B then restores the 1 it found: pinned for good
+    with threadpool_limits(limits=2, user_api="blas"):
+        first, second = _blas_limits(64), _blas_limits(64)
+        first.__enter__()
+        assert set(blas_threads()) == {1}
+        second.__enter__()
+        first.__exit__(None, None, None)
+        second.__exit__(None, None, None)
+        assert set(blas_threads()) == {2}
+        with _blas_limits(64):  # and the next call still gets its one thread
+            assert set(blas_threads()) == {1}
+        assert set(blas_threads()) == {2}
+
+
+def test_a_failing_call_restores_the_setting():
+    with threadpool_limits(limits=2, user_api="blas"):
+        with pytest.raises(ValueError, match="at least 2 classes"):
+            RNNSentimentClassifier().fit(["a", "b"], [0, 0])
+        assert set(blas_threads()) == {2}
+
+
+def test_concurrent_predict_and_fit_match_sequential_and_leave_blas_as_found(seed_data):
+    X_train, X_test, y_train, _ = seed_data
+    clf = RNNSentimentClassifier(hidden_size=16, max_iter=5, random_state=0)
+    clf.fit(X_train, y_train)
+    expected = clf.predict_proba(X_test)
+
+    def fit(seed):
+        return RNNSentimentClassifier(hidden_size=8, max_iter=3, random_state=seed).fit(
+            X_train, y_train).weights_
+
+    sequential_fits = {seed: fit(seed) for seed in (0, 1)}
+    start = threading.Barrier(8)
+
+    def predict(_):
+        start.wait()  # all threads call at once: their limits overlap
+        return [clf.predict_proba(X_test) for _ in range(5)]
+
+    # the session pins BLAS to one thread: a setting of 2 shows whether it is restored
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        assert set(before) == {2}
+        with ThreadPoolExecutor(8) as pool:
+            probas = [p for ps in pool.map(predict, range(8)) for p in ps]
+            fits = list(pool.map(fit, [0, 1] * 4))
+        after = blas_threads()
+    assert after == before
+    for proba in probas:
+        assert_array_equal(proba, expected)
+    for seed, weights in zip([0, 1] * 4, fits):
+        for name, value in sequential_fits[seed].items():
+            assert_array_equal(weights[name], value)
+
+
+def batches(kind):
+    """Three batches of (X, y) of text or numeric input."""
+    if kind == "text":
+        X, _, y, _ = load_seed_sentiment()
+        X, y = list(X), np.asarray(y)
+    else:
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(60, 5, 3))
+        y = np.where(X[:, :, 0].sum(axis=1) > 0, "up", "down")
+    return [(X[i::3], y[i::3]) for i in range(3)]
+
+
+def continuing(solver, **params):
+    return RNNSentimentClassifier(solver=solver, hidden_size=8, momentum=0.9,
+                                  random_state=0, **params)
+
+
+def assert_same_weights(a, b):
+    assert a.weights_.keys() == b.weights_.keys()
+    for name in a.weights_:
+        assert_array_equal(a.weights_[name], b.weights_[name], err_msg=name)
+
+
+def freeze(clf):
+    """Make every array of the fitted state read-only, as a read-only memory map is."""
+    def walk(value):
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif hasattr(value, "__dict__") and not isinstance(value, type):
+            for v in vars(value).values():
+                walk(v)
+
+    walk(vars(clf))
+    return clf
+
+
+@pytest.mark.parametrize("kind", ["text", "numeric"])
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("load", ["pickle", "mmap", "read-only"])
+def test_partial_fit_goes_on_from_a_loaded_model_as_if_never_saved(kind, solver, load,
+                                                                   tmp_path):
+    import pickle
+
+    import joblib
+
+    (X1, y1), (X2, y2), (X3, y3) = batches(kind)
+    classes = np.unique(np.concatenate([y1, y2, y3]))
+    straight = continuing(solver).partial_fit(X1, y1, classes=classes)
+    straight.partial_fit(X2, y2).partial_fit(X3, y3)
+
+    first = continuing(solver).partial_fit(X1, y1, classes=classes)
+    path = tmp_path / "model.joblib"
+    if load == "pickle":
+        loaded = pickle.loads(pickle.dumps(first))
+    elif load == "mmap":
+        joblib.dump(first, path)
+        saved = path.read_bytes()
+        loaded = joblib.load(path, mmap_mode="r")
+        assert not loaded.weights_["Whh"].flags.writeable  # really memory-mapped
+    else:
+        loaded = freeze(pickle.loads(pickle.dumps(first)))
+    assert_array_equal(loaded.predict_proba(X3), first.predict_proba(X3))
+    loaded.partial_fit(X2, y2).partial_fit(X3, y3)
+    assert_same_weights(loaded, straight)
+    assert_array_equal(loaded.predict_proba(X1), straight.predict_proba(X1))
+    if load == "mmap":
+        assert path.read_bytes() == saved  # the file was never written to
+
+
+@pytest.mark.parametrize("kind", ["text", "numeric"])
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_warm_start_fit_from_a_memory_mapped_model(kind, solver, tmp_path):
+    import joblib
+
+    (X1, y1), (X2, y2), _ = batches(kind)
+    model = continuing(solver, max_iter=3, warm_start=True).fit(X1, y1)
+    joblib.dump(model, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib", mmap_mode="r")
+    loaded.fit(X2, y2)
+    model.fit(X2, y2)
+    assert_same_weights(loaded, model)
