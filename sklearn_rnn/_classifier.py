@@ -884,10 +884,12 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             if average is not None:
                 average.prepare(params, grads)
             if not (np.isfinite(loss) and optimizer.update(params, grads)):
-                self.weights_ = params  # still finite: the update is not applied
+                self.weights_ = params  # as before this batch: the update is not applied
+                what = ("The training loss or its gradient" if not np.isfinite(loss)
+                        else "The update of the weights")
                 raise ValueError(
-                    f"The training loss or its gradient became {loss} in epoch "
-                    f"{self.n_iter_ + 1}: training diverged. The learning rate is probably "
+                    f"{what} overflowed in epoch {self.n_iter_ + 1} (batch {i + 1}, "
+                    f"loss {loss:.6g}): training diverged. The learning rate is probably "
                     "too high; lower learning_rate_init (or set clip_value). The weights "
                     "are left as they were before that batch."
                 )
@@ -918,7 +920,10 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         kind, data = self._validate_input(X, reset=False)
-        with _blas_limits(self.weights_["Whh"].shape[1]):
+        # the weights of a diverged fit may overflow a cell's sums: handled (or refused)
+        # by _rnn.predict_proba, so no warning
+        with (_blas_limits(self.weights_["Whh"].shape[1]),
+              np.errstate(over="ignore", invalid="ignore")):
             if kind == "numeric":
                 return _predict_proba(self.weights_, self._arch, Sequences(data))
             # tokenize a slice of documents at a time: memory stays bounded

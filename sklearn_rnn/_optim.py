@@ -77,7 +77,8 @@ class _BaseOptimizer:
     def update(self, params, grads):
         """Apply one step from ``grads``, parallel to ``params``.
 
-        Returns False, and changes nothing, if a gradient is not finite.
+        Returns False, and changes nothing (weights and optimizer state), if a gradient
+        is not finite or the step would make a weight overflow.
         """
         dense = np.concatenate([grads[k].ravel() for k in self.dense])
         # a sum is finite only if every term is (and clipping would hide an inf)
@@ -86,17 +87,35 @@ class _BaseOptimizer:
             return False
         if self.clip_value is not None:
             np.clip(dense, -self.clip_value, self.clip_value, out=dense)
+        # the dense buffers are small: keep a copy to restore; the columns of the sparse
+        # ones are computed aside and written only once the whole step is known finite
+        saved = [self.flat.copy(), *(state.copy() for state in self._dense_state())]
         self._begin_step()
         self._step(self.flat, dense, None)
+        staged = []
         for name in self.sparse:
             grad = grads[name]
             values = grad.values
             if self.clip_value is not None:
                 values = np.clip(values, -self.clip_value, self.clip_value)
-            self._step(params[name].T, values, grad.rows, name)
+            staged.append((name, grad.rows, *self._step(params[name].T, values, grad.rows,
+                                                        name)))
+        total = float(self.flat.sum()) + sum(float(new.sum()) for _, _, new, _ in staged)
+        if not np.isfinite(total):  # diverging: leave everything as it was
+            for array, copy in zip([self.flat, *self._dense_state()], saved):
+                array[...] = copy
+            self._end_step_undone()
+            return False
+        for name, rows, new, state in staged:
+            params[name].T[rows] = new
+            if state is not None:
+                self._sparse_state()[name][rows] = state
         return True
 
     def _begin_step(self):
+        pass
+
+    def _end_step_undone(self):
         pass
 
 
@@ -122,27 +141,29 @@ class SGDOptimizer(_BaseOptimizer):
             self.velocity = np.zeros_like(self.flat)
             self.sparse_velocity = {k: _zeros_like(params[k]).T for k in self.sparse}
 
+    def _dense_state(self):
+        return [self.velocity] if self.momentum else []
+
+    def _sparse_state(self):
+        return self.sparse_velocity
+
     def _step(self, target, grad, rows, name=None):
+        """Update ``target`` in place (``rows`` None), or return the new values of its
+        ``rows`` and of their state, to be written by :meth:`update`."""
         lr, mu = self.learning_rate, self.momentum
         if not mu:
             if rows is None:
                 target -= lr * grad
-            else:
-                target[rows] -= lr * grad
-            return
-        if rows is None:
-            vel = self.velocity
-        else:
-            vel_all = self.sparse_velocity[name]
-            vel = vel_all[rows]
+                return None
+            return target[rows] - lr * grad, None
+        vel = self.velocity if rows is None else self.sparse_velocity[name][rows]
         vel *= mu
         vel -= lr * grad
         step = mu * vel - lr * grad if self.nesterov else vel
         if rows is None:
             target += step
-        else:
-            vel_all[rows] = vel
-            target[rows] += step
+            return None
+        return target[rows] + step, vel
 
 
 class AdamOptimizer(_BaseOptimizer):
@@ -169,12 +190,22 @@ class AdamOptimizer(_BaseOptimizer):
             for k in self.sparse
         }
 
+    def _dense_state(self):
+        return [self.m, self.v]
+
+    def _sparse_state(self):
+        return self.sparse_moments
+
     def _begin_step(self):
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         self._lr_t = self.learning_rate * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
 
+    def _end_step_undone(self):
+        self.t -= 1
+
     def _step(self, target, grad, rows, name=None):
+        """As :meth:`SGDOptimizer._step`."""
         b1, b2 = self.beta_1, self.beta_2
         if rows is None:
             m, v = self.m, self.v
@@ -191,9 +222,8 @@ class AdamOptimizer(_BaseOptimizer):
         step *= self._lr_t
         if rows is None:
             target -= step
-        else:
-            self.sparse_moments[name][rows] = moments
-            target[rows] -= step
+            return None
+        return target[rows] - step, moments
 
 
 SOLVERS = {"sgd": SGDOptimizer, "adam": AdamOptimizer}

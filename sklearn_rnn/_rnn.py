@@ -743,8 +743,29 @@ def _stream_direction(cell, params, sfx, batch, ids, X, pooling, max_tokens, tab
 
 
 def predict_proba(params, batch, arch=TUTORIAL, table=None):
-    """Class probabilities, shape (N, C), for a packed batch, in packed order."""
-    logits, _ = output_forward(features_streaming(params, batch, arch, table=table),
-                               params["Why"], params["by"])
+    """Class probabilities, shape (N, C), for a packed batch, in packed order.
+
+    Finite weights give finite probabilities, however large: logits that overflow are
+    recomputed scaled. Raises ValueError if the features themselves overflowed.
+    """
+    features = features_streaming(params, batch, arch, table=table)
+    if not np.isfinite(features).all():
+        raise ValueError(
+            "The network's states are not finite: its weights or its input are too "
+            "large for their dtype (a diverged fit, or numeric input near the dtype's "
+            "limit). Fit again with a lower learning_rate_init, or with clip_value set; "
+            "scale numeric input."
+        )
+    logits, _ = output_forward(features, params["Why"], params["by"])
     # in float64 whatever the weights' type, so that every row sums to 1 to 1e-15
-    return np.exp(log_softmax(logits.astype(np.float64)))
+    logits = logits.astype(np.float64)
+    if not np.isfinite(logits).all():
+        # the states are bounded, the output weights are not: divided by a power of two
+        # (exactly) the logits are finite, and their differences from each row's
+        # largest, scaled back, are finite or -inf (a probability of 0)
+        Why, by = params["Why"].astype(np.float64), params["by"].astype(np.float64)
+        exponent = np.frexp(max(np.abs(Why).max(), np.abs(by).max()))[1]
+        small = (np.dot(features.astype(np.float64), np.ldexp(Why, -exponent).T)
+                 + np.ldexp(by, -exponent))
+        logits = np.ldexp(small - small.max(axis=1, keepdims=True), exponent)
+    return np.exp(log_softmax(logits))

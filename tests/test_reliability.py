@@ -163,3 +163,83 @@ def test_warm_start_fit_from_a_memory_mapped_model(kind, solver, tmp_path):
     loaded.fit(X2, y2)
     model.fit(X2, y2)
     assert_same_weights(loaded, model)
+
+
+@pytest.mark.parametrize("params", [
+    dict(solver="sgd", learning_rate_init=1e308, clip_value=None),  # float32
+    dict(solver="sgd", learning_rate_init=1e308, clip_value=None, dtype="float64"),
+    dict(solver="sgd", learning_rate_init=1e308, momentum=0.9, clip_value=None,
+         dtype="float64", cell="tanh", bidirectional=False, pooling="last"),
+    dict(solver="sgd", learning_rate_init=1e306, momentum=0.9, nesterovs_momentum=True,
+         clip_value=None, dtype="float64", cell="lstm", batch_size=16),
+    dict(solver="adam", learning_rate_init=1e38, clip_value=None, batch_size=8),
+])
+def test_divergence_leaves_the_weights_of_before_the_failing_batch(params, seed_data,
+                                                                    monkeypatch):
+    from sklearn_rnn import _rnn
+
+    before = []  # the weights each batch started from
+    loss_and_grads = _rnn.loss_and_grads
+
+    def spy(weights, *args, **kwargs):
+        before.append({k: v.copy() for k, v in weights.items()})
+        return loss_and_grads(weights, *args, **kwargs)
+
+    monkeypatch.setattr(_rnn, "loss_and_grads", spy)
+    X_train, X_test, y_train, _ = seed_data
+    clf = RNNSentimentClassifier(random_state=0, **params)
+    with pytest.raises(ValueError, match="diverged.*lower learning_rate_init"):
+        clf.fit(X_train, y_train)
+    assert clf.weights_.keys() == before[-1].keys()
+    for name, value in before[-1].items():
+        assert_array_equal(clf.weights_[name], value, err_msg=name)
+    # and prediction from those weights is finite, or refused in words
+    try:
+        proba = clf.predict_proba(X_test)
+    except ValueError as exc:
+        assert "not finite" in str(exc) and "learning_rate_init" in str(exc)
+    else:
+        assert np.isfinite(proba).all()
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def float64_model(seed_data):
+    X_train, _, y_train, _ = seed_data
+    return RNNSentimentClassifier(dtype="float64", max_iter=20, random_state=0).fit(
+        X_train, y_train)
+
+
+def test_logits_that_overflow_give_the_limit_of_the_probabilities(float64_model, seed_data):
+    import copy
+
+    X_test = seed_data[1]
+    expected = float64_model.predict_proba(X_test)
+    large = copy.deepcopy(float64_model)
+    # exact powers of two: no overflow yet, the logits are scaled exactly
+    large.weights_["Why"] *= 2.0**3
+    large.weights_["by"] *= 2.0**3
+    np.testing.assert_allclose(large.predict_proba(X_test), expected ** 8 / (
+        expected ** 8).sum(axis=1, keepdims=True), rtol=1e-10)
+    # scaled up to the largest exponent the logits overflow: the softmax tends to the
+    # arg max
+    huge = copy.deepcopy(float64_model)
+    largest = max(np.abs(huge.weights_["Why"]).max(), np.abs(huge.weights_["by"]).max())
+    exponent = 1024 - np.frexp(largest)[1]  # the largest weight becomes >= 2**1023
+    huge.weights_["Why"] = np.ldexp(huge.weights_["Why"], exponent)
+    huge.weights_["by"] = np.ldexp(huge.weights_["by"], exponent)
+    assert all(np.isfinite(v).all() for v in huge.weights_.values())
+    proba = huge.predict_proba(X_test)
+    assert_array_equal(proba, np.eye(2)[expected.argmax(axis=1)])
+    assert_array_equal(huge.predict(X_test), float64_model.predict(X_test))
+
+
+def test_states_that_overflow_are_refused_in_words():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 4, 3)), np.arange(20) % 2
+    clf = RNNSentimentClassifier(dtype="float64", cell="tanh", bidirectional=False,
+                                 pooling="last", max_iter=3, random_state=0).fit(X, y)
+    clf.weights_["Wxh"][:] = 1.0  # finite weights, finite input: x Wxh = inf at step 1,
+    clf.weights_["Whh"][:] = -1e308  # Whh h = -inf at step 2, and inf - inf = nan
+    with pytest.raises(ValueError, match="states are not finite.*learning_rate_init"):
+        clf.predict_proba(np.full((2, 4, 3), 1e308))
