@@ -28,6 +28,7 @@ def client(request):
     request.addfinalizer(cluster.close)
     client = distributed.Client(cluster)
     request.addfinalizer(client.close)
+    client.wait_for_workers(2)
     return client
 
 
@@ -38,8 +39,9 @@ def data():
 
 
 def _estimator():
-    return RNNSentimentClassifier(embedding_size=8, subword_ngrams=None, max_iter=3,
-                                  random_state=0)
+    # subword n-grams on: their hashing must not depend on the process (Dask starts its
+    # workers with PYTHONHASHSEED=6640, whatever this process's is)
+    return RNNSentimentClassifier(embedding_size=8, max_iter=3, random_state=0)
 
 
 def _grid():
