@@ -49,8 +49,8 @@ def _grid():
         # the id of the process that fitted and scored this split
         return os.getpid()
 
-    # a function local to this module travels by value (cloudpickle), so the workers
-    # need not import the test module
+    # a function defined inside another one travels by value (cloudpickle), so the
+    # workers need not import this test module
     scoring = {metric: metric for metric in METRICS} | {"pid": fitted_in}
     return GridSearchCV(_estimator(), PARAM_GRID, scoring=scoring, refit="accuracy", cv=3)
 
