@@ -128,8 +128,9 @@ def _build_parser():
                      help="name of the column holding the labels (at least 2 classes)")
     fit.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
                      help="an estimator parameter, repeatable: the value is read as a "
-                          "Python literal (hidden_size=32, subword_ngrams=(3,5), "
-                          "early_stopping=True) or else taken as a string (cell=lstm)")
+                          "Python literal (hidden_size=32, early_stopping=True, "
+                          "'subword_ngrams=(3,5)' quoted for the shell) or else taken "
+                          "as a string (cell=lstm)")
     fit.add_argument("--output", required=True, metavar="MODEL",
                      help="where to save the model: .skops (secure loading, needs "
                           "'pip install skops'), .joblib or .pkl")
