@@ -235,7 +235,8 @@ def fit_command(args):
         except ValueError as exc:
             raise CommandError(
                 f"cannot hold out a stratified {fraction:g} of {len(texts)} rows with "
-                f"{len(classes)} classes (the rarest has {counts.min()} rows): {exc} "
+                f"{len(classes)} classes (the rarest has {counts.min()} "
+                f"row{'s' if counts.min() > 1 else ''}): {exc} "
                 "Use --validation-fraction 0 to train on all rows."
             ) from None
 

@@ -197,6 +197,10 @@ def _error_cases(tmp_path, corpus, model):
     latin1.write_bytes("id,text,label\n1,caf\xe9,positive\n".encode("latin-1"))
     not_gzip = tmp_path / "plain.csv.gz"
     not_gzip.write_text("id,text,label\n")
+    lone_class = _write_csv(tmp_path / "lone.csv", rows + [["x", "so so", "neutral"]])
+    header_only = _write_csv(tmp_path / "header.csv", [])
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
     not_model = tmp_path / "fake.joblib"
     not_model.write_text("not a model")
     fit = ["fit", path, "--text", "text", "--label", "label", *TINY]
@@ -216,6 +220,10 @@ def _error_cases(tmp_path, corpus, model):
         ([*fit, "--set", "cell=rnn", *out], "'cell' parameter"),
         (["fit", one_class, "--text", "text", "--label", "label", *out],
          "only 'positive': at least 2 classes"),
+        (["fit", header_only, "--text", "text", "--label", "label", *out], "holds no rows"),
+        (["fit", empty, "--text", "text", "--label", "label", *out], "a header row is needed"),
+        (["fit", lone_class, "--text", "text", "--label", "label", *out],
+         "cannot hold out a stratified 0.1 of 79 rows with 3 classes (the rarest has 1 row)"),
         ([*fit, "--output", tmp_path / "model.txt"], "use a .skops, .joblib or .pkl"),
         ([*fit, "--output", tmp_path / "no" / "m.joblib"], "no such directory"),
         ([*fit, "--validation-fraction", "1", *out], "--validation-fraction"),
@@ -241,7 +249,7 @@ def test_errors_take_one_line_and_exit_2(tmp_path, corpus, fitted, capsys):
     for args, expected in cases:
         _assert_one_line_error(_main(args, capsys), args[0], expected)
     # and so they do from the shell (one case: each costs an interpreter start-up)
-    args, expected = cases[5]
+    args, expected = next(case for case in cases if "no column 'review'" in case[1])
     _assert_one_line_error(_run(*args), args[0], expected)
 
 
