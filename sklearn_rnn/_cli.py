@@ -161,7 +161,8 @@ def _build_parser():
         ),
     )
     predict.add_argument("model", metavar="MODEL", help="a .skops, .joblib or .pkl model")
-    predict.add_argument("data", metavar="DATA.csv", help="CSV file (or .csv.gz) with a header row")
+    predict.add_argument("data", metavar="DATA.csv",
+                         help="CSV file (or .csv.gz) with a header row")
     predict.add_argument("--text", required=True, metavar="COLUMN",
                          help="name of the column holding the documents")
     predict.add_argument("--proba", action="store_true",
