@@ -33,3 +33,12 @@ def test_seed_tutorial_example_prints_the_table(capsys):
     rows = re.findall(r"(Train|Test):\tLoss (\d+\.\d+) \| Accuracy: (\d\.\d+)", out)
     assert len(rows) == 4
     assert float(rows[2][1]) < 0.6  # training loss at epoch 40 is below ln 2: it learns
+
+
+def test_help_names_the_demo_and_the_commands():
+    result = subprocess.run([sys.executable, "-m", "sklearn_rnn", "--help"],
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.startswith("usage: python -m sklearn_rnn")
+    assert "--random-state N  seed of the tutorial demo" in result.stdout
+    assert re.search(r"^\s+fit\s+train on a CSV file", result.stdout, re.M)
+    assert re.search(r"^\s+predict\s+write a CSV file's rows", result.stdout, re.M)
