@@ -516,6 +516,14 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             missing = [i for i, label in enumerate(y) if label is None]
             if missing:
                 raise ValueError(f"y[{missing[0]}] is None: every sample needs a label.")
+            is_str = np.fromiter((isinstance(label, str) for label in y), dtype=bool,
+                                 count=len(y))
+            if 0 < is_str.sum() < len(y):  # numpy cannot sort them: a TypeError, else
+                i, j = np.argmax(is_str), np.argmin(is_str)
+                raise ValueError(
+                    f"Mix of label input types (string and number) in y: y[{i}] is "
+                    f"{y[i]!r}, y[{j}] is {type(y[j]).__name__} {y[j]!r}."
+                )
         assert_all_finite(y, input_name="y")
         check_consistent_length(np.empty((n_samples, 0)), y)
         check_classification_targets(y)

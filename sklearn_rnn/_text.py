@@ -171,7 +171,11 @@ def subword_table(vocabulary_size, oov_tokens, vocabulary_tokens, ngram_range, n
     for column, tok in rows:
         cols = [column]
         if tok is not None:
-            cols += [first_bucket + murmurhash3_32(g, positive=True) % n_buckets
+            # hashed as UTF-8 bytes, as murmurhash3_32 hashes a str; "surrogatepass"
+            # also takes a lone surrogate (a str may hold one, UTF-8 may not)
+            cols += [first_bucket
+                     + murmurhash3_32(g.encode("utf-8", "surrogatepass"), positive=True)
+                     % n_buckets
                      for g in char_ngrams(tok, ngram_range)]
         indices += cols
         indptr.append(len(indices))

@@ -144,6 +144,16 @@ def test_missing_label_names_its_position():
         RNNSentimentClassifier().fit(DOCS, ["a", None, "b", "a"])
 
 
+@pytest.mark.parametrize("labels", [["a", 1, "a", 1], [1, "b", 2, "b"], [True, "a", "a", "a"],
+                                    [1.5, "x", "x", "x"]])
+def test_labels_mixing_str_and_numbers_are_refused(labels):
+    # an object array keeps them apart (a list becomes an array of str); numpy cannot
+    # sort them, which used to surface as a TypeError or "Unknown label type"
+    with pytest.raises(ValueError, match=r"Mix of label input types \(string and number\) "
+                                         r"in y: y\[\d\] is '\w', y\[\d\] is \w+ "):
+        RNNSentimentClassifier().fit(DOCS, np.array(labels, dtype=object))
+
+
 def test_a_dict_is_not_a_corpus():
     with pytest.raises(ValueError, match="X is a dict"):
         RNNSentimentClassifier().fit({"good": 1, "bad": 0}, [1, 0])

@@ -47,6 +47,19 @@ def test_joblib_mmap_round_trip(fitted, data, tmp_path):
     restored.set_params(warm_start=True, max_iter=2).fit(data[0], data[2])
 
 
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_partial_fit_goes_on_after_joblib_mmap_load(data, tmp_path, solver):
+    # the optimizer's state and the weight average come back as read-only memory maps
+    model = RNNSentimentClassifier(hidden_size=4, solver=solver, random_state=0)
+    model.partial_fit(data[0], data[2])
+    joblib.dump(model, tmp_path / "model.joblib")
+    restored = joblib.load(tmp_path / "model.joblib", mmap_mode="r")
+    model.partial_fit(data[0], data[2])
+    restored.partial_fit(data[0], data[2])
+    for name, value in model.weights_.items():
+        np.testing.assert_array_equal(restored.weights_[name], value)
+
+
 def test_cross_val_score(data):
     X = data[0] + data[1]
     y = np.concatenate([data[2], data[3]])

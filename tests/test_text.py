@@ -9,6 +9,7 @@ from io import StringIO
 import numpy as np
 from sklearn.utils import murmurhash3_32
 
+from sklearn_rnn import RNNSentimentClassifier
 from sklearn_rnn._text import build_analyzer, char_ngrams, encode, fit_encode, subword_table
 
 
@@ -196,6 +197,26 @@ def test_subword_table_with_the_estimators_buckets():
     xyz = table[3]
     assert 2 in xyz.indices.tolist() and 0 not in xyz.indices.tolist()
     np.testing.assert_allclose(xyz.sum(), 1.0)
+
+
+def test_subword_table_hashes_any_str_token():
+    # a lone surrogate (from a custom tokenizer or token lists) cannot be encoded as
+    # UTF-8; it once raised UnicodeEncodeError
+    tokens = ["a\ud800", "\udfff", "é😀\u200d"]
+    table = subword_table(0, tokens, [], (1, 2), 97)
+    assert table.shape == (4, 98)
+    np.testing.assert_allclose(np.asarray(table.sum(axis=1)).ravel(), 1.0, rtol=1e-15)
+    emoji = table[3].indices.tolist()
+    assert sorted(set(emoji)) == sorted(
+        {0} | {1 + murmurhash3_32(g, positive=True) % 97 for g in _ngrams("é😀\u200d", 1, 2)}
+    )
+
+
+def test_estimator_takes_tokens_with_lone_surrogates():
+    clf = RNNSentimentClassifier(hidden_size=4, max_iter=2, min_df=1, random_state=0)
+    clf.fit([["a\ud800", "b"], ["c"], ["\udfffz", "b"]], [0, 1, 0])
+    proba = clf.predict_proba([["\ud800"], ["a\ud800", "q\udc00"]])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
 
 
 _SUBWORD_CHECKSUM = """

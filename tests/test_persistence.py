@@ -1,0 +1,130 @@
+"""Saving and loading with skops: the round trip, and the README's list of trusted types."""
+
+import ast
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skops.io as sio
+from numpy.testing import assert_array_equal
+
+from sklearn_rnn import RNNSentimentClassifier
+from sklearn_rnn.datasets import load_seed_sentiment
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _documented_trusted():
+    """``trusted`` and ``trusted_partial`` as the README's section on saving assigns them."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("### Saving and loading a model", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    namespace = {}
+    for node in ast.parse(block).body:
+        if isinstance(node, ast.Assign) and node.targets[0].id in ("trusted",
+                                                                   "trusted_partial"):
+            exec(compile(ast.Module([node], type_ignores=[]), str(README), "exec"),
+                 namespace)
+    return namespace["trusted"], namespace["trusted_partial"]
+
+
+TRUSTED, TRUSTED_PARTIAL = _documented_trusted()
+
+
+def _text_data():
+    X_train, X_test, y_train, _ = load_seed_sentiment()
+    return X_train, y_train, X_test
+
+
+def _numeric_data():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(16, 5, 2))
+    y = np.array(["down", "up"])[(X[:, :, 0].sum(axis=1) > 0).astype(int)]
+    return X, y, rng.normal(size=(7, 5, 2))
+
+
+MODELS = {
+    "text": (dict(), _text_data),
+    "numeric": (dict(), _numeric_data),
+    "text-sgd": (dict(solver="sgd"), _text_data),
+}
+
+
+def _fitted(name, partial=False):
+    params, data = MODELS[name]
+    X, y, X_new = data()
+    clf = RNNSentimentClassifier(hidden_size=4, max_iter=3, random_state=0, **params)
+    if partial:
+        clf.partial_fit(X, y).partial_fit(X, y)
+    else:
+        clf.fit(X, y)
+    return clf, X, y, X_new
+
+
+def _assert_same_model(loaded, clf, X_new):
+    assert type(loaded) is RNNSentimentClassifier
+    assert loaded.get_params() == clf.get_params()
+    assert_array_equal(loaded.classes_, clf.classes_)
+    assert loaded.classes_.dtype == clf.classes_.dtype
+    assert getattr(loaded, "vocabulary_", None) == getattr(clf, "vocabulary_", None)
+    assert loaded.weights_.keys() == clf.weights_.keys()
+    for name, value in clf.weights_.items():
+        assert loaded.weights_[name].dtype == value.dtype, name
+        assert_array_equal(loaded.weights_[name], value, err_msg=name)
+    assert_array_equal(loaded.predict_proba(X_new), clf.predict_proba(X_new))
+    assert_array_equal(loaded.predict(X_new), clf.predict(X_new))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_skops_round_trip_in_memory(name):
+    clf, X, y, X_new = _fitted(name)
+    loaded = sio.loads(sio.dumps(clf), trusted=TRUSTED)
+    _assert_same_model(loaded, clf, X_new)
+    # the loaded model goes on training exactly as the original does
+    loaded.partial_fit(X, y)
+    clf.partial_fit(X, y)
+    _assert_same_model(loaded, clf, X_new)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_skops_round_trip_through_a_file(name, tmp_path):
+    clf, _, _, X_new = _fitted(name)
+    path = tmp_path / "model.skops"
+    sio.dump(clf, path)
+    _assert_same_model(sio.load(path, trusted=TRUSTED), clf, X_new)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_partial_fit_model_round_trip_keeps_the_optimizer_state(name):
+    clf, X, y, X_new = _fitted(name, partial=True)
+    loaded = sio.loads(sio.dumps(clf), trusted=TRUSTED_PARTIAL)
+    _assert_same_model(loaded, clf, X_new)
+    loaded.partial_fit(X, y)
+    clf.partial_fit(X, y)
+    _assert_same_model(loaded, clf, X_new)
+
+
+def test_documented_trusted_types_are_the_ones_a_fitted_model_holds():
+    text = sio.get_untrusted_types(data=sio.dumps(_fitted("text")[0]))
+    numeric = sio.get_untrusted_types(data=sio.dumps(_fitted("numeric")[0]))
+    # text with subwords holds every documented type; numeric input all but the
+    # subword table
+    assert sorted(text) == sorted(TRUSTED)
+    assert set(numeric) < set(TRUSTED)
+    assert set(TRUSTED) - set(numeric) == {"scipy.sparse._csr.csr_matrix"}
+
+
+def test_documented_trusted_types_of_a_partial_fit_model():
+    found = set()
+    for name in MODELS:
+        found |= set(sio.get_untrusted_types(data=sio.dumps(_fitted(name, partial=True)[0])))
+    assert sorted(found) == sorted(TRUSTED_PARTIAL)
+
+
+def test_loading_without_the_documented_types_is_refused():
+    data = sio.dumps(_fitted("text")[0])
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
+        sio.loads(data)
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException, match="Arch"):
+        sio.loads(data, trusted=[t for t in TRUSTED if not t.endswith("Arch")])
