@@ -1,7 +1,6 @@
 """Properties that hold for any input: hostile text, labels of every type, numeric shapes
 and values, batch and order independence, and independence from the hash seed."""
 
-import hashlib
 import os
 import subprocess
 import sys
