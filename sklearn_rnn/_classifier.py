@@ -43,6 +43,12 @@ from ._optim import SOLVERS, WeightAverage, own_arrays
 from ._text import build_analyzer, encode, fit_encode, subword_table
 from ._threads import blas_single_thread
 
+# a fit whose batches' activations would exceed this is refused (see _check_training_memory)
+_TRAIN_MEMORY_LIMIT = 4 << 30
+# what training keeps per token, in units of hidden_size floats (measured with tracemalloc
+# on one long document, rounded up): per direction, and for max pooling
+_TRAIN_FLOATS_PER_STEP = {"tanh": 6, "gru": 17, "lstm": 19}
+_TRAIN_FLOATS_MAX_POOLING = 40
 # 'auto' batch size: one full batch up to this many (distinct) samples, else _AUTO_BATCH
 _FULL_BATCH_MAX = 512
 _AUTO_BATCH = 64
@@ -662,7 +668,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                     f"{self.classes_[present]!r}."
                 )
         seqs = self._sequences(kind, data, fitting=not continuing)
+        lengths = seqs.lengths  # in the caller's order, to name a document
         seqs, y_index, sample_weight = canonical(seqs, y_index, sample_weight)
+        self._check_training_memory(seqs, lengths)
 
         rng = check_random_state(self.random_state)
         if continuing:
@@ -713,6 +721,44 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         if partial and average is not None:
             self._raw_weights = params  # partial_fit goes on from the weights, not the average
         return self
+
+    def _check_training_memory(self, seqs, lengths):
+        """Refuse, before allocating, a fit whose batches cannot fit in memory.
+
+        Backpropagation through time keeps every time step's activations of a batch, so
+        a batch costs about ``per_token`` bytes (measured per cell, rounded up) per token; the batches of one epoch hold at most the ``batch_size`` longest
+        sequences together. Prediction is not limited: it streams.
+        """
+        batch_size = self._batch_size_for(len(seqs))
+        longest = np.sort(lengths)[::-1][:batch_size]
+        n_tokens = int(longest.sum())
+        arch = self._architecture()
+        itemsize = np.dtype(self.dtype if not hasattr(self, "weights_")
+                            else self.weights_["Whh"].dtype).itemsize
+        n_dirs = len(arch.directions)
+        if seqs.text:
+            inputs = self.embedding_size or 0
+        else:
+            inputs = seqs.data.shape[2]
+        per_step = _TRAIN_FLOATS_PER_STEP[arch.cell] * n_dirs + (
+            _TRAIN_FLOATS_MAX_POOLING if "max" in arch.pooling else 0)
+        per_token = itemsize * (self.hidden_size * per_step + n_dirs * inputs) + 128
+        if n_tokens * per_token <= _TRAIN_MEMORY_LIMIT:
+            return
+        first = int(np.argmax(lengths))
+        what = "tokens" if seqs.text else "time steps"
+        fits = max(1, _TRAIN_MEMORY_LIMIT // (per_token * batch_size))
+        advice = (f"Keep the last max_len={fits:,} tokens of each document (or lower "
+                  "batch_size)" if seqs.text else
+                  f"Use sequences of at most {fits:,} time steps (or lower batch_size)")
+        raise ValueError(
+            f"X[{first}] has {int(lengths[first]):,} {what}: training on it would need "
+            f"about {n_tokens * per_token / 2**30:.1f} GiB, over the limit of "
+            f"{_TRAIN_MEMORY_LIMIT / 2**30:g} GiB (backpropagation through time keeps "
+            f"every step's activations of a batch: {n_tokens:,} {what} in the "
+            f"{len(longest)} longest sequences, about {per_token:,} bytes each for this "
+            f"network). {advice}."
+        )
 
     def _architecture(self):
         return _rnn.Arch(self.cell, bool(self.bidirectional), tuple(self.pooling.split("+")))

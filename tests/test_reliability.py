@@ -1,11 +1,13 @@
 """Threads, read-only models, divergence and long documents."""
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_rnn import RNNSentimentClassifier
@@ -243,3 +245,62 @@ def test_states_that_overflow_are_refused_in_words():
     clf.weights_["Whh"][:] = -1e308  # Whh h = -inf at step 2, and inf - inf = nan
     with pytest.raises(ValueError, match="states are not finite.*learning_rate_init"):
         clf.predict_proba(np.full((2, 4, 3), 1e308))
+
+
+def test_a_document_too_long_to_train_on_is_refused_before_allocating():
+    import tracemalloc
+
+    docs = ["good film", "bad film"] * 5 + [" ".join(["good"] * 2_000_000)]
+    labels = [1, 0] * 5 + [1]
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"X\[10\] has 2,000,000 tokens.*"
+                                             r"max_len=[\d,]+ tokens"):
+            RNNSentimentClassifier(random_state=0).fit(docs, labels)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # the token strings and ids, not the network's activations (about 35 GB)
+    assert peak < 600 * 2**20, peak
+
+
+@pytest.mark.parametrize("params", [
+    dict(),
+    dict(cell="tanh", bidirectional=False, pooling="last", embedding_size=None,
+         dtype="float64"),
+    dict(cell="lstm", hidden_size=16, pooling="max"),
+])
+def test_the_memory_limit_is_an_upper_bound_and_max_len_meets_it(params, monkeypatch):
+    import tracemalloc
+
+    from sklearn_rnn import _classifier
+
+    rng = np.random.default_rng(0)
+    words = [f"word{i}" for i in range(300)]
+    short = [" ".join(rng.choice(words, 8)) for _ in range(10)]
+
+    def peak_of_fit(n_tokens):
+        docs = short + [" ".join(rng.choice(words, n_tokens))]
+        tracemalloc.start()
+        try:
+            # no subwords: their 65,536 rows would dominate the peak of short documents
+            RNNSentimentClassifier(max_iter=1, random_state=0, subword_ngrams=None,
+                                   **params).fit(docs, np.arange(len(docs)) % 2)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    with pytest.warns(ConvergenceWarning):
+        measured = (peak_of_fit(16_000) - peak_of_fit(8000)) / 8000  # bytes per token
+    clf = RNNSentimentClassifier(subword_ngrams=None, **params)
+    monkeypatch.setattr(_classifier, "_TRAIN_MEMORY_LIMIT", 8 * 2**20)
+    docs = short + [" ".join(rng.choice(words, 10_000))]
+    with pytest.raises(ValueError, match=r"X\[10\] has 10,000 tokens") as refused:
+        clf.fit(docs, np.arange(len(docs)) % 2)
+    estimate = int(re.search(r"about ([\d,]+) bytes each", str(refused.value))[1]
+                   .replace(",", ""))
+    # an upper bound, and not a wild one
+    assert measured <= estimate < 2.5 * measured, (measured, estimate)
+    max_len = int(re.search(r"max_len=([\d,]+)", str(refused.value))[1].replace(",", ""))
+    with pytest.warns(ConvergenceWarning):
+        clf.set_params(max_len=max_len, max_iter=1).fit(docs, np.arange(len(docs)) % 2)

@@ -224,3 +224,38 @@ def test_verbose_two_reports_progress_within_epochs(capsys):
     assert len(re.findall(r"^  epoch 1: \d+/40 batches, loss so far [\d.]+$", out, re.M)) == 10
     RNNSentimentClassifier(batch_size=10, max_iter=1, random_state=0).fit(X, y)
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("solver, param, value, attribute", [
+    ("adam", "beta_1", 0.5, "beta_1"),
+    ("adam", "beta_2", 0.9, "beta_2"),
+    ("adam", "epsilon", 0.1, "epsilon"),
+    ("adam", "learning_rate_init", 0.05, "learning_rate"),
+    ("sgd", "momentum", 0.5, "momentum"),
+    ("sgd", "nesterovs_momentum", False, "nesterov"),
+    ("sgd", "learning_rate_init", 0.05, "learning_rate"),
+    ("sgd", "clip_value", 0.01, "clip_value"),
+])
+def test_each_optimizer_parameter_reaches_the_optimizer(solver, param, value, attribute):
+    X, y = _noise()
+    common = dict(solver=solver, momentum=0.9, hidden_size=8, batch_size=16, max_iter=3,
+                  random_state=0)
+    default = RNNSentimentClassifier(**common).fit(X, y)
+    changed = RNNSentimentClassifier(**{**common, param: value}).fit(X, y)
+    assert any(not np.array_equal(default.weights_[k], changed.weights_[k])
+               for k in default.weights_)
+    stream = RNNSentimentClassifier(**{**common, param: value}).partial_fit(X, y)
+    assert getattr(stream._optimizer, attribute) == value
+
+
+def test_shuffle_decides_the_order_of_the_minibatches():
+    X, y = _noise()
+    common = dict(hidden_size=8, batch_size=8, max_iter=2, random_state=0, ema_decay=None)
+    kept = RNNSentimentClassifier(shuffle=False, **common).fit(X, y)
+    shuffled = RNNSentimentClassifier(shuffle=True, **common).fit(X, y)
+    assert any(not np.array_equal(kept.weights_[k], shuffled.weights_[k])
+               for k in kept.weights_)
+    # unshuffled, the random state only draws the initial weights
+    again = RNNSentimentClassifier(shuffle=False, **common).fit(X, y)
+    for k in kept.weights_:
+        np.testing.assert_array_equal(again.weights_[k], kept.weights_[k])
