@@ -723,7 +723,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                                   embedding, rng, dtype)
             if seqs.text and not hashed:  # the unknown-word column starts at zero
                 for name in _lookup_names(params):
-                    params[name][:, -1] = 0.0
+                    params[name][:, len(self.vocabulary_)] = 0.0
             self.loss_curve_, self.n_iter_ = [], 0
             self.validation_scores_ = self.validation_loss_curve_ = None
             self.best_validation_score_ = None
