@@ -10,12 +10,15 @@ A file sorted by label (as the tweets corpus is) would feed one class at a time 
 model. The rows are therefore read from several places of the file at once: the file is
 split into ``--streams`` consecutive ranges, each read by its own reader, and the readers
 take turns, so that every chunk mixes the whole file; each pass starts the readers
-elsewhere in their ranges, so that the chunks differ from pass to pass. Memory stays
-bounded: a few open readers and one chunk of rows.
+elsewhere in their ranges, and the rows then go through a shuffle buffer (as
+``tf.data``'s), so that neighbouring rows of the file, which tend to be alike, do not
+train together and the chunks differ from pass to pass. Memory stays bounded: a few open
+readers, the buffer's rows and one chunk, however long the file.
 
 Each pass prints the held-out accuracy (predicted chunk by chunk, again streaming) and
-the peak memory: the peak of memory allocated during the pass (``tracemalloc``) and the
-process's peak resident size so far (``ru_maxrss``). ``--compare`` then loads the same
+the process's peak resident memory so far (``ru_maxrss``); with ``--tracemalloc`` also
+the peak of the memory allocated during the pass (which makes the pass two to three
+times slower: every Python allocation is then traced). ``--compare`` then loads the same
 training rows into memory (for this comparison only) and ``fit``s the same estimator for
 as many epochs as there were passes.
 
@@ -33,6 +36,7 @@ import tracemalloc
 import warnings
 from itertools import chain, islice
 
+import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_rnn import RNNSentimentClassifier
@@ -86,6 +90,21 @@ def interleaved(path, n_rows, n_streams, shift=0.0):
                 readers.remove(reader)
             else:
                 yield row
+
+
+def shuffled(rows, buffer_size, rng):
+    """The rows in a random order, through a buffer of ``buffer_size`` rows: each row
+    read replaces a row drawn at random from the buffer, which is emitted."""
+    buffer = []
+    for row in rows:
+        if len(buffer) < buffer_size:
+            buffer.append(row)
+            continue
+        i = rng.integers(buffer_size)
+        buffer[i], row = row, buffer[i]
+        yield row
+    rng.shuffle(buffer)
+    yield from buffer
 
 
 def chunks(rows, chunksize):
@@ -144,38 +163,48 @@ def main(argv=None):
     parser.add_argument("--chunksize", type=int, required=True,
                         help="training rows per partial_fit call")
     parser.add_argument("--passes", type=int, default=3, help="passes over the file")
-    parser.add_argument("--streams", type=int, default=16,
+    parser.add_argument("--streams", type=int, default=64,
                         help="readers of consecutive parts of the file, taking turns")
-    parser.add_argument("--hash-buckets", type=int, default=2**18)
+    parser.add_argument("--shuffle-buffer", type=int, default=10_000,
+                        help="rows held to shuffle the stream (0: none)")
+    parser.add_argument("--hash-buckets", type=int, default=2**16)
     parser.add_argument("--hidden-size", type=int, default=64)
     parser.add_argument("--embedding-size", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=64,
                         help="minibatch size within each partial_fit call")
     parser.add_argument("--learning-rate", type=float, default=0.004)
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="also report the peak of memory allocated during each pass")
     parser.add_argument("--compare", action="store_true",
                         help="then fit the same estimator on the training rows in memory")
     args = parser.parse_args(argv)
 
     n_rows, classes = scan(args.data)
     print(f"{n_rows} rows, classes {classes}; every {HOLDOUT_EVERY}th row held out; "
-          f"chunks of {args.chunksize} training rows from {args.streams} streams")
+          f"chunks of {args.chunksize} training rows from {args.streams} streams through "
+          f"a shuffle buffer of {args.shuffle_buffer} rows")
     clf = make_classifier(args)
-    tracemalloc.start()
+    if args.tracemalloc:
+        tracemalloc.start()
     for p in range(1, args.passes + 1):
-        tracemalloc.reset_peak()
+        tracemalloc.reset_peak()  # (does nothing when not tracing)
         start = time.perf_counter()
         n_calls = 0
         rows = interleaved(args.data, n_rows, args.streams, shift=(p - 1) / args.passes)
+        if args.shuffle_buffer:
+            rows = shuffled(rows, args.shuffle_buffer, np.random.default_rng(p))
         for texts, labels in chunks(rows, args.chunksize):
             clf.partial_fit(texts, labels, classes=classes)
             n_calls += 1
         seconds = time.perf_counter() - start
-        _, traced_peak = tracemalloc.get_traced_memory()
+        traced = ""
+        if args.tracemalloc:
+            traced = (f", peak allocated in the pass "
+                      f"{tracemalloc.get_traced_memory()[1] / 2**20:.1f} MB (tracemalloc)")
         accuracy, n_held_out = held_out_accuracy(clf, args.data, args.chunksize)
         print(f"pass {p}: {n_calls} partial_fit calls in {seconds:.1f} s, held-out "
-              f"accuracy {accuracy:.4f} ({n_held_out} rows), peak memory of the pass "
-              f"{traced_peak / 2**20:.1f} MB (tracemalloc), peak RSS {peak_rss_mb():.1f} MB",
-              flush=True)
+              f"accuracy {accuracy:.4f} ({n_held_out} rows), peak RSS "
+              f"{peak_rss_mb():.1f} MB{traced}", flush=True)
     tracemalloc.stop()
     stream_accuracy = accuracy
 

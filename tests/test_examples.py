@@ -89,14 +89,15 @@ def test_stream_csv_example(tmp_path, capsys):
     clf = example["main"]([str(data), "--chunksize", "40", "--passes", "2", "--streams", "3",
                            "--hash-buckets", "256", "--hidden-size", "4",
                            "--embedding-size", "8", "--batch-size", "16",
-                           "--learning-rate", "0.02", "--compare"])
+                           "--learning-rate", "0.02", "--shuffle-buffer", "50",
+                           "--tracemalloc", "--compare"])
     out = capsys.readouterr().out
     passes = re.findall(
         r"pass (\d): (\d+) partial_fit calls in [\d.]+ s, held-out accuracy (\d\.\d{4}) "
-        r"\((\d+) rows\), peak memory of the pass ([\d.]+) MB \(tracemalloc\), "
-        r"peak RSS ([\d.]+) MB", out)
+        r"\((\d+) rows\), peak RSS ([\d.]+) MB, peak allocated in the pass ([\d.]+) MB "
+        r"\(tracemalloc\)", out)
     assert [p[0] for p in passes] == ["1", "2"]
-    for _, calls, accuracy, n_held_out, traced, rss in passes:
+    for _, calls, accuracy, n_held_out, rss, traced in passes:
         assert int(calls) == 6 and int(n_held_out) == 60  # 240 training rows, 40 a call
         assert 0.0 <= float(accuracy) <= 1.0
         assert float(traced) > 0 and float(rss) > 0
@@ -105,3 +106,12 @@ def test_stream_csv_example(tmp_path, capsys):
                        r"(\d\.\d{4}) \(stream - in memory: [-+]\d+\.\d\d points\)", out)
     assert fitted and 0.0 <= float(fitted.group(1)) <= 1.0
     assert clf.n_iter_ == 12 and not hasattr(clf, "vocabulary_")
+
+
+def test_stream_csv_shuffle_buffer_is_a_bounded_permutation():
+    example = runpy.run_path(str(ROOT / "examples" / "stream_csv.py"))
+    rng = np.random.default_rng(0)
+    out = list(example["shuffled"](iter(range(100)), 10, rng))
+    assert sorted(out) == list(range(100)) and out != list(range(100))
+    # a row leaves at most buffer_size rows after it was read
+    assert all(row <= position + 10 for position, row in enumerate(out))
