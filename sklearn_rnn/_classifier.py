@@ -767,8 +767,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                 continue
             raise ValueError(
                 f"hash_buckets={self.hash_buckets} hashes every token to a column without "
-                f"a vocabulary, so {name}={reprlib.repr(value)} cannot apply: leave {name} at its "
-                f"default ({default!r}) or set hash_buckets=None."
+                f"a vocabulary, so {name}={reprlib.repr(value)} cannot apply: leave {name} "
+                f"at its default ({default!r}) or set hash_buckets=None."
             )
 
     def _architecture(self):

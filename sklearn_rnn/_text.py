@@ -191,9 +191,9 @@ def hash_encode(token_lists, n_buckets, max_len=None, distinct=False):
         Only with ``distinct``: the column of each of ``tokens``.
     """
     token_lists = _truncate(token_lists, max_len)
-    seen = {}
-    ids = np.array([seen.setdefault(tok, len(seen)) for tok in chain.from_iterable(token_lists)],
-                   dtype=np.intp)
+    seen = {}  # token: index of its first occurrence among the call's distinct tokens
+    ids = np.array([seen.setdefault(tok, len(seen))
+                    for tok in chain.from_iterable(token_lists)], dtype=np.intp)
     lengths = np.fromiter(map(len, token_lists), dtype=np.intp, count=len(token_lists))
     tokens = list(seen)
     columns = hash_columns(tokens, n_buckets)
