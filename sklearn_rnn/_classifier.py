@@ -6,6 +6,7 @@ and batching in :mod:`sklearn_rnn._data`.
 """
 
 import contextlib
+import reprlib
 import time
 import warnings
 from collections.abc import Mapping
@@ -40,7 +41,7 @@ from ._data import (
 )
 from ._cells import CELLS
 from ._optim import SOLVERS, WeightAverage, own_arrays
-from ._text import build_analyzer, encode, fit_encode, subword_table
+from ._text import build_analyzer, encode, fit_encode, hash_encode, ngram_table, subword_table
 from ._threads import blas_single_thread
 
 # a fit whose batches' activations would exceed this is refused (see _check_training_memory)
@@ -95,7 +96,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
       (or a one-column 2-D array or DataFrame of them). Documents are tokenized with
       scikit-learn's ``CountVectorizer`` preprocessor and tokenizer, in order; token
       ``w`` enters as the one-hot vector of column ``vocabulary_[w]`` of ``Wxh``, looked
-      up by index. Tokens outside the vocabulary share one extra, unknown-word column;
+      up by index. Tokens outside the vocabulary share one extra, unknown-word column.
+      With ``hash_buckets`` there is no vocabulary: ``w`` is column
+      ``murmurhash3_32(w, positive=True) % hash_buckets``;
     - pre-tokenised text: a list of token lists (of any lengths), or a 2-D array of
       strings (or objects) with several columns, each cell one token; ``None`` and NaN
       tokens are skipped;
@@ -241,6 +244,18 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         ``CountVectorizer`` accepts; ``min_df`` and ``max_features`` are then ignored.
         By default the vocabulary is learned from the training documents.
 
+    hash_buckets : int or None, default=None
+        Text only. Feature hashing instead of a vocabulary, as ``HashingVectorizer``:
+        token ``w`` is column ``murmurhash3_32(w, positive=True) % hash_buckets`` of the
+        looked-up matrix (``Wemb``, or ``Wxh`` without an embedding), the same in every
+        process. There are then ``hash_buckets`` word columns (followed by the n-gram
+        buckets with ``subword_ngrams``) and no unknown-word column: training needs no
+        pass over the corpus to build a vocabulary, and words first seen by a later
+        ``partial_fit`` call train a column of their own (shared with the words that
+        hash to the same bucket). Cannot be combined with ``vocabulary``,
+        ``max_features`` or a ``min_df`` other than the default. None uses a
+        vocabulary.
+
     lowercase : bool, default=True
         Lowercase text before tokenizing.
 
@@ -274,8 +289,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         Class labels, as given in ``y``.
 
     vocabulary_ : dict
-        Token to column of ``Wxh`` (text input only). Column ``len(vocabulary_)`` is
-        the unknown-word column; it stays zero when training saw no unknown word.
+        Token to column of ``Wxh`` (text input only; absent when ``hash_buckets`` is
+        set). Column ``len(vocabulary_)`` is the unknown-word column; it stays zero when
+        training saw no unknown word.
 
     weights_ : dict of ndarray
         With ``G`` gates (tanh 1, GRU 3, LSTM 4) and ``H = hidden_size``: ``Wxh`` of
@@ -286,8 +302,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         directions. For text, ``Wemb`` of shape (embedding_size, n_columns) with an
         embedding, and then ``n_inputs`` is ``embedding_size``; otherwise
         ``n_inputs`` is ``n_columns`` for text and the number of features per step for
-        numeric input. ``n_columns`` is ``len(vocabulary_) + 1``, plus 65,536 n-gram
-        buckets with ``subword_ngrams``.
+        numeric input. ``n_columns`` is ``len(vocabulary_) + 1`` (``hash_buckets``
+        with hashing), plus 65,536 n-gram buckets with ``subword_ngrams``.
 
     n_iter_ : int
         Number of epochs run (accumulated over ``warm_start`` fits and ``partial_fit``
@@ -367,6 +383,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
         "vocabulary": [Mapping, HasMethods("__iter__"), None],
+        "hash_buckets": [Interval(Integral, 1, None, closed="left"), None],
         "lowercase": ["boolean"],
         "token_pattern": [str, None],
         "tokenizer": [callable, None],
@@ -413,6 +430,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         verbose=0,
         warm_start=False,
         vocabulary=None,
+        hash_buckets=None,
         lowercase=True,
         token_pattern=r"(?u)\b\w+\b",
         tokenizer=None,
@@ -452,6 +470,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
         self.vocabulary = vocabulary
+        self.hash_buckets = hash_buckets
         self.lowercase = lowercase
         self.token_pattern = token_pattern
         self.tokenizer = tokenizer
@@ -471,7 +490,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         otherwise ``X`` must be of the kind, and shape, the estimator was fitted on.
         """
         text = text_input(X, self._analyzer)
-        fitted_text = not reset and hasattr(self, "vocabulary_")
+        fitted_text = not reset and self._fitted_on_text()
         if text is not None:
             if len(text) == 0:
                 raise ValueError("Found 0 documents (samples) in X; at least 1 is required.")
@@ -512,6 +531,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             )
         return "numeric", X
 
+    def _fitted_on_text(self):
+        return hasattr(self, "vocabulary_") or hasattr(self, "_hash_buckets")
+
     def _validate_targets(self, y, sample_weight, n_samples):
         if y is None:
             raise ValueError(
@@ -543,9 +565,10 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
 
     def _sequences(self, kind, data, fitting):
         """Text or arrays to :class:`Sequences`; a new fit also sets the vocabulary (and,
-        with subwords, the vocabulary's n-gram rows)."""
+        with subwords, the vocabulary's n-gram rows), or with ``hash_buckets`` the
+        number of hashed columns."""
         if fitting:
-            for attr in ("vocabulary_", "_subword_rows"):
+            for attr in ("vocabulary_", "_subword_rows", "_subword_args", "_hash_buckets"):
                 if hasattr(self, attr):
                     delattr(self, attr)
         if kind == "numeric":
@@ -554,6 +577,11 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         if not fitting:
             return self._encode(tokens)
         subwords = self.subword_ngrams is not None
+        if subwords:
+            self._subword_args = (tuple(self.subword_ngrams), _SUBWORD_BUCKETS)
+        if self.hash_buckets is not None:
+            self._hash_buckets = self.hash_buckets
+            return self._encode(tokens, np.dtype(self.dtype))
         encoded = None
         if self.vocabulary is not None:
             self.vocabulary_ = _check_vocabulary(self.vocabulary)
@@ -561,7 +589,6 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             self.vocabulary_, encoded, *oov_tokens = fit_encode(
                 tokens, self.min_df, self.max_features, self.max_len, oov=subwords)
         if subwords:
-            self._subword_args = (tuple(self.subword_ngrams), _SUBWORD_BUCKETS)
             in_order = sorted(self.vocabulary_, key=self.vocabulary_.__getitem__)
             self._subword_rows = subword_table(
                 len(in_order), [], in_order, *self._subword_args
@@ -570,12 +597,29 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             return self._encode(tokens)
         return Sequences(encoded, self._subword_table(oov_tokens[0]) if subwords else None)
 
-    def _encode(self, token_lists):
-        """Documents of a fitted estimator's vocabulary as :class:`Sequences`."""
+    def _encode(self, token_lists, dtype=None):
+        """Documents of a fitted estimator's vocabulary (or hashed columns) as
+        :class:`Sequences`; ``dtype`` of a hashed subword table, by default the
+        weights'."""
+        if hasattr(self, "_hash_buckets"):
+            return self._hash_encode(token_lists, dtype or self.weights_["Whh"].dtype)
         if not hasattr(self, "_subword_rows"):
             return Sequences(encode(token_lists, self.vocabulary_, self.max_len))
         encoded, oov_tokens = encode(token_lists, self.vocabulary_, self.max_len, oov=True)
         return Sequences(encoded, self._subword_table(oov_tokens))
+
+    def _hash_encode(self, token_lists, dtype):
+        """Hashed columns; with subwords, ids of the call's distinct tokens, each read
+        from its hashed column and its n-gram buckets (which follow the
+        ``hash_buckets`` columns)."""
+        n_columns = self._hash_buckets
+        if not hasattr(self, "_subword_args"):
+            return Sequences(hash_encode(token_lists, n_columns, self.max_len))
+        encoded, tokens, columns = hash_encode(token_lists, n_columns, self.max_len,
+                                               distinct=True)
+        ngram_range, n_buckets = self._subword_args
+        table = ngram_table(columns, tokens, ngram_range, n_columns, n_buckets)
+        return Sequences(encoded, table.astype(dtype))
 
     def _subword_table(self, oov_tokens):
         """The fitted vocabulary's subword rows, then the unknown word's and those of
@@ -613,7 +657,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
 
         The first call fixes the vocabulary (learned from this batch, or the
         ``vocabulary`` parameter) and the classes; later calls map new words to the
-        unknown-word column and keep the optimizer's state.
+        unknown-word column and keep the optimizer's state. With ``hash_buckets`` there
+        is no vocabulary to fix: the words of every call train their hashed columns.
 
         Parameters
         ----------
@@ -644,6 +689,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                 "subword_ngrams must be None or a (min_n, max_n) tuple of ints with "
                 f"1 <= min_n <= max_n; got {self.subword_ngrams!r}."
             )
+        self._check_hashing()
         fitted = hasattr(self, "weights_")
         continuing = fitted and (partial or self.warm_start)
         kind, data = self._validate_input(X, reset=not (partial and fitted))
@@ -680,15 +726,19 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         else:
             dtype = np.dtype(self.dtype)
             self._arch = self._architecture()
-            n_inputs = len(self.vocabulary_) + 1 if seqs.text else seqs.data.shape[2]
+            hashed = hasattr(self, "_hash_buckets")
             if seqs.table is not None:
                 n_inputs = seqs.table.shape[1]
+            elif seqs.text:
+                n_inputs = self._hash_buckets if hashed else len(self.vocabulary_) + 1
+            else:
+                n_inputs = seqs.data.shape[2]
             embedding = self.embedding_size if seqs.text else None
             params = _init_params(self._arch, n_inputs, len(self.classes_), self.hidden_size,
                                   embedding, rng, dtype)
-            if seqs.text:  # the unknown-word column starts at zero
+            if seqs.text and not hashed:  # the unknown-word column starts at zero
                 for name in _lookup_names(params):
-                    params[name][:, -1] = 0.0
+                    params[name][:, len(self.vocabulary_)] = 0.0
             self.loss_curve_, self.n_iter_ = [], 0
             self.validation_scores_ = self.validation_loss_curve_ = None
             self.best_validation_score_ = None
@@ -726,8 +776,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         """Refuse, before allocating, a fit whose batches cannot fit in memory.
 
         Backpropagation through time keeps every time step's activations of a batch, so
-        a batch costs about ``per_token`` bytes (measured per cell, rounded up) per token; the batches of one epoch hold at most the ``batch_size`` longest
-        sequences together. Prediction is not limited: it streams.
+        a batch costs about ``per_token`` bytes (measured per cell, rounded up) per token;
+        the batches of one epoch hold at most the ``batch_size`` longest sequences
+        together. Prediction is not limited: it streams.
         """
         batch_size = self._batch_size_for(len(seqs))
         longest = np.sort(lengths)[::-1][:batch_size]
@@ -760,12 +811,29 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             f"network). {advice}."
         )
 
+    def _check_hashing(self):
+        """Refuse the vocabulary parameters together with ``hash_buckets``."""
+        if self.hash_buckets is None:
+            return
+        default_min_df = type(self).__init__.__kwdefaults__["min_df"]
+        for name, default in (("vocabulary", None), ("max_features", None),
+                              ("min_df", default_min_df)):
+            value = getattr(self, name)
+            unchanged = value is None if default is None else value == default
+            if unchanged:
+                continue
+            raise ValueError(
+                f"hash_buckets={self.hash_buckets} hashes every token to a column without "
+                f"a vocabulary, so {name}={reprlib.repr(value)} cannot apply: leave {name} "
+                f"at its default ({default!r}) or set hash_buckets=None."
+            )
+
     def _architecture(self):
         return _rnn.Arch(self.cell, bool(self.bidirectional), tuple(self.pooling.split("+")))
 
     def _check_continuation(self, kind, data, y, classes, partial):
         how = "partial_fit" if partial else "warm_start=True"
-        fitted_kind = "text" if hasattr(self, "vocabulary_") else "numeric"
+        fitted_kind = "text" if self._fitted_on_text() else "numeric"
         if kind != fitted_kind:
             raise ValueError(
                 f"{how}: the estimator was fitted on {fitted_kind} input and cannot "
@@ -782,8 +850,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                 f"{self.hidden_size}; fit with warm_start=False to start over."
             )
         embedding = self.weights_["Wemb"].shape[0] if "Wemb" in self.weights_ else None
-        subwords = getattr(self, "_subword_args", (None,))[0] if hasattr(
-            self, "_subword_rows") else None
+        subwords = getattr(self, "_subword_args", (None,))[0]
         wanted = None if self.subword_ngrams is None else tuple(self.subword_ngrams)
         if (self._architecture() != self._arch
                 or (kind == "text" and (embedding != self.embedding_size
@@ -792,6 +859,12 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                 f"{how}: cell, bidirectional, pooling, embedding_size or subword_ngrams "
                 "changed since the estimator was fitted; fit with warm_start=False to "
                 "start over."
+            )
+        fitted_buckets = getattr(self, "_hash_buckets", None)
+        if kind == "text" and fitted_buckets != self.hash_buckets:
+            raise ValueError(
+                f"{how}: hash_buckets changed from {fitted_buckets} to {self.hash_buckets} "
+                "since the estimator was fitted; fit with warm_start=False to start over."
             )
         if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(

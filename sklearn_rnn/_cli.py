@@ -73,7 +73,7 @@ def main(argv=None):
     parser = _build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        return demo(args.random_state)
+        return demo(args.random_state, args.hash_buckets)
     try:
         return args.run(args)
     except CommandError as exc:
@@ -100,6 +100,9 @@ def _build_parser():
     )
     parser.add_argument("--random-state", type=int, default=1, metavar="N",
                         help="seed of the tutorial demo (default: %(default)s)")
+    parser.add_argument("--hash-buckets", type=int, default=None, metavar="N",
+                        help="the tutorial demo hashes words into N columns instead of "
+                             "learning a vocabulary")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND",
                                      title="commands")
 
@@ -171,23 +174,29 @@ def _build_parser():
     return parser
 
 
-def demo(random_state=1):
+def demo(random_state=1, hash_buckets=None):
     """Train on the tutorial's sentences and print a report."""
     X_train, X_test, y_train, y_test = load_seed_sentiment()
-    clf = RNNSentimentClassifier(random_state=random_state)
+    clf = RNNSentimentClassifier(random_state=random_state, hash_buckets=hash_buckets)
     start = time.perf_counter()
     clf.fit(X_train, y_train)
     seconds = time.perf_counter() - start
 
+    if hash_buckets is None:
+        known = clf.vocabulary_
+        words = f"vocabulary of {len(known)} words"
+    else:  # no vocabulary: every training word has a hashed column
+        known = {w for doc in X_train for w in doc.split()}
+        words = f"{len(known)} words hashed into {hash_buckets} columns"
     print(f"sklearn_rnn {__version__}: {clf}")
     print(f"trained on {len(X_train)} sentences in {seconds:.3f} s ({clf.n_iter_} epochs, "
-          f"final loss {clf.loss_:.4f}, vocabulary of {len(clf.vocabulary_)} words)")
+          f"final loss {clf.loss_:.4f}, {words})")
     print(f"train accuracy {clf.score(X_train, y_train):.3f}")
     print(f"test accuracy  {clf.score(X_test, y_test):.3f} ({len(X_test)} sentences)")
     print("predictions:")
     for text, label, proba in zip(DEMO_EXAMPLES, clf.predict(DEMO_EXAMPLES),
                                   clf.predict_proba(DEMO_EXAMPLES)):
-        unseen = [w for w in text.split() if w not in clf.vocabulary_]
+        unseen = [w for w in text.split() if w not in known]
         note = f"  (unseen: {', '.join(unseen)})" if unseen else ""
         shown = repr(text) if text else "'' (empty)"
         print(f"  {shown:<26} -> {'positive' if label else 'negative'} "

@@ -1,9 +1,12 @@
-"""Text to token-id sequences: scikit-learn's analyzer, a sorted vocabulary, ids and lengths.
+"""Text to token-id sequences: scikit-learn's analyzer, a sorted vocabulary or feature
+hashing, ids and lengths.
 
 Documents are tokenized by :class:`~sklearn.feature_extraction.text.CountVectorizer`'s
 analyzer (same ``lowercase``, ``token_pattern`` and ``tokenizer`` options), keeping word
 order. The vocabulary maps each kept token to a column of ``Wxh``; every other token maps
-to the one extra column ``len(vocabulary)``, the unknown-word column.
+to the one extra column ``len(vocabulary)``, the unknown-word column. Feature hashing
+(:func:`hash_encode`) needs no vocabulary: token ``w`` is column
+``murmurhash3_32(w, positive=True) % n_buckets``, as in ``HashingVectorizer``.
 """
 
 from itertools import chain, repeat
@@ -141,6 +144,71 @@ def encode(token_lists, vocabulary, max_len=None, oov=False):
     return TokenIds(ids, _starts(lengths), lengths), list(unknown)
 
 
+def _murmur(text):
+    """``murmurhash3_32(text, positive=True)``, also for a str holding a lone surrogate:
+    hashed as its UTF-8 bytes, as murmurhash3_32 hashes a str, with "surrogatepass" (a
+    str may hold one, UTF-8 may not)."""
+    return murmurhash3_32(text.encode("utf-8", "surrogatepass"), positive=True)
+
+
+def hash_columns(tokens, n_buckets):
+    """Column ``murmurhash3_32(token, positive=True) % n_buckets`` of each token.
+
+    scikit-learn's murmurhash with seed 0, as ``HashingVectorizer``: unlike Python's own
+    ``hash`` of a ``str``, the same in every process whatever ``PYTHONHASHSEED``.
+
+    Parameters
+    ----------
+    tokens : sequence of str
+    n_buckets : int
+
+    Returns
+    -------
+    columns : ndarray of shape (len(tokens),)
+    """
+    hashes = np.fromiter((_murmur(tok) for tok in tokens),
+                         dtype=np.int64, count=len(tokens))
+    return (hashes % n_buckets).astype(np.intp)
+
+
+def hash_encode(token_lists, n_buckets, max_len=None, distinct=False):
+    """Token ids by feature hashing: token ``w`` is column
+    ``murmurhash3_32(w, positive=True) % n_buckets`` (:func:`hash_columns`).
+
+    Each distinct token of the call is hashed once (a dict local to the call gives every
+    token the index of its first occurrence; the hashes are then looked up by index).
+
+    Parameters
+    ----------
+    token_lists : list of list of str
+    n_buckets : int
+    max_len : int or None, default=None
+        Keep each document's last ``max_len`` tokens.
+    distinct : bool, default=False
+        Return the index of each token among the call's distinct tokens as its id,
+        with those tokens and their columns, instead of the columns themselves.
+
+    Returns
+    -------
+    encoded : TokenIds
+        Ids are columns, or with ``distinct``, indices into ``tokens``.
+    tokens : list of str
+        Only with ``distinct``: the distinct tokens, in order of first occurrence.
+    columns : ndarray of shape (len(tokens),)
+        Only with ``distinct``: the column of each of ``tokens``.
+    """
+    token_lists = _truncate(token_lists, max_len)
+    seen = {}  # token: index of its first occurrence among the call's distinct tokens
+    ids = np.array([seen.setdefault(tok, len(seen))
+                    for tok in chain.from_iterable(token_lists)], dtype=np.intp)
+    lengths = np.fromiter(map(len, token_lists), dtype=np.intp, count=len(token_lists))
+    tokens = list(seen)
+    columns = hash_columns(tokens, n_buckets)
+    if distinct:
+        return TokenIds(ids, _starts(lengths), lengths), tokens, columns
+    return TokenIds(columns[ids], _starts(lengths), lengths)
+
+
 def char_ngrams(token, ngram_range):
     """The character n-grams of ``<token>`` with n in ``ngram_range``, as fastText."""
     word = f"<{token}>"
@@ -164,20 +232,29 @@ def subword_table(vocabulary_size, oov_tokens, vocabulary_tokens, ngram_range, n
     table : scipy.sparse.csr_matrix of shape (n_ids, vocabulary_size + 1 + n_buckets)
         Rows sum to 1.
     """
-    first_bucket = vocabulary_size + 1
+    n_known = len(vocabulary_tokens)
+    columns = np.concatenate([np.arange(n_known, dtype=np.intp),
+                              np.full(1 + len(oov_tokens), vocabulary_size, dtype=np.intp)])
+    tokens = chain(vocabulary_tokens, [None], oov_tokens)
+    return ngram_table(columns, tokens, ngram_range, vocabulary_size + 1, n_buckets)
+
+
+def ngram_table(columns, tokens, ngram_range, first_bucket, n_buckets):
+    """Row ``i`` reads the mean of column ``columns[i]`` and of the columns the character
+    n-grams of ``tokens[i]`` hash to, ``first_bucket + murmurhash3_32(ngram,
+    positive=True) % n_buckets`` (a ``None`` token: its own column alone).
+
+    Returns
+    -------
+    table : scipy.sparse.csr_matrix of shape (len(columns), first_bucket + n_buckets)
+        Rows sum to 1; an n-gram twice in a token (or two in one bucket) counts twice.
+    """
     indptr, indices = [0], []
-    rows = chain(enumerate(vocabulary_tokens), [(vocabulary_size, None)],
-                 ((vocabulary_size, tok) for tok in oov_tokens))
-    for column, tok in rows:
-        cols = [column]
+    for column, tok in zip(np.asarray(columns).tolist(), tokens):
+        indices.append(column)
         if tok is not None:
-            # hashed as UTF-8 bytes, as murmurhash3_32 hashes a str; "surrogatepass"
-            # also takes a lone surrogate (a str may hold one, UTF-8 may not)
-            cols += [first_bucket
-                     + murmurhash3_32(g.encode("utf-8", "surrogatepass"), positive=True)
-                     % n_buckets
-                     for g in char_ngrams(tok, ngram_range)]
-        indices += cols
+            indices += [first_bucket + _murmur(g) % n_buckets
+                        for g in char_ngrams(tok, ngram_range)]
         indptr.append(len(indices))
     indptr = np.asarray(indptr, dtype=np.intp)
     weights = np.repeat(1.0 / np.diff(indptr), np.diff(indptr))

@@ -229,6 +229,19 @@ def test_unknown_word_column_stays_zero_without_unknown_words(cell, bidirectiona
     np.testing.assert_array_equal(clf.predict_proba(["qwxz"]), clf.predict_proba(["zzyq"]))
 
 
+@pytest.mark.parametrize("embedding_size", [None, 5])
+def test_unknown_word_column_stays_zero_with_subword_ngrams(embedding_size, seed_data):
+    # the n-gram buckets follow the unknown-word column: that column starts at zero,
+    # and the last bucket is drawn like the others
+    X_train, _, y_train, _ = seed_data
+    clf = _clf(embedding_size=embedding_size, subword_ngrams=(3, 5), min_df=1, max_iter=2)
+    clf.fit(X_train, y_train)
+    matrix = clf.weights_["Wemb" if embedding_size else "Wxh"]
+    assert matrix.shape[1] == TUTORIAL_WORDS + 1 + N_BUCKETS
+    np.testing.assert_array_equal(matrix[:, TUTORIAL_WORDS], 0.0)
+    assert np.any(matrix[:, -1] != 0)
+
+
 # ---------------------------------------------------------------------- dropout
 @pytest.mark.parametrize("inputs", ["text", "embedded", "numeric3d"])
 def test_dropout_trains_differently_and_predicts_deterministically(inputs, seed_data):

@@ -24,6 +24,7 @@ VARIANTS = [
                            label_smoothing=0.2),
     RNNSentimentClassifier(cell="tanh", bidirectional=True, pooling="last+max+mean",
                            ema_decay=0.9, subword_ngrams=(2, 4)),
+    RNNSentimentClassifier(hash_buckets=2**10),
 ]
 
 
