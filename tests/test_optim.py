@@ -280,3 +280,30 @@ def test_clip_value_applies_to_every_update(make):
     clipped = [[1.0, -0.2], [0.5, -1.0], [-1.0, 0.1]]
     np.testing.assert_allclose(run(grads, clip_value=1.0), run(clipped), rtol=1e-14)
     assert not np.allclose(run(grads, clip_value=1.0), run(grads), rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_float32_parameters_keep_float32_state_and_their_memory_layout(make):
+    rng, params = _params(10)
+    params = {k: v.astype(np.float32) for k, v in params.items()}  # astype keeps Wxh F
+    opt = make(params, sparse=("Wxh",))
+    average = WeightAverage(params, 0.9, sparse=("Wxh",))
+    for _ in range(2):
+        gx, gh, gb = _grads(rng)
+        grads = {"Wxh": RowGrad(np.array([1, 3]), gx[:, [1, 3]].T.astype(np.float32)),
+                 "Whh": gh.astype(np.float32), "bh": gb.astype(np.float32)}
+        average.prepare(params, grads)
+        assert opt.update(params, grads)
+        average.update(params, grads)
+    # the state of a float32 model takes float32 memory, laid out as its parameter
+    state = [average.average["Wxh"], average.average["Whh"]]
+    state += list(getattr(opt, "sparse_velocity", {}).values())
+    state += list(getattr(opt, "sparse_moments", {}).values())
+    assert all(s.dtype == np.float32 for s in state)
+    assert average.average["Wxh"].flags.f_contiguous
+    assert average.average["Whh"].flags.c_contiguous
+    got = average.averaged(params)
+    for k in params:
+        assert params[k].dtype == got[k].dtype == np.float32
+    assert got["Wxh"].flags.f_contiguous and not got["Wxh"].flags.c_contiguous
+    assert got["Whh"].flags.c_contiguous and not got["Whh"].flags.f_contiguous
