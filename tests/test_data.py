@@ -1,5 +1,7 @@
 """Tests of ``sklearn_rnn._data``: what counts as text, packing a corpus, batching."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -80,8 +82,21 @@ def test_a_single_string_is_rejected():
 
 
 def test_a_mapping_is_rejected_naming_its_type():
-    with pytest.raises(ValueError, match="X is a dict; pass documents"):
+    message = ("X is a dict; pass documents (a list or 1-D array of str) or numeric "
+               "sequences (a 2-D or 3-D array).")
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         text_input({"a": 1}, _analyzer)
+
+
+def test_a_tuple_and_an_array_of_documents_are_text():
+    for X in (("x y", "z"), np.array(["x y", "z"]), np.array(["x y", "z"], dtype=object)):
+        text = text_input(X, _analyzer)
+        assert text.tokens() == [["x", "y"], ["z"]]
+
+
+def test_one_document_is_a_corpus_of_one():
+    assert text_input(["only one"], _analyzer).tokens() == [["only", "one"]]
+    assert text_input([["only", "one"]], _analyzer).tokens() == [["only", "one"]]
 
 
 def test_a_generator_of_documents_is_text():
@@ -113,11 +128,18 @@ def test_sparse_input_is_left_to_validate_data():
     assert text_input(sp.csr_matrix(np.eye(2)), _analyzer) is None
 
 
+def _document_error(what):
+    return f"^{re.escape(what)}: every document must be a str \\(use '' for an empty document\\)\\.$"
+
+
 def test_a_document_that_is_not_a_string_is_named_with_its_index():
-    with pytest.raises(ValueError, match=r"X\[1\] is None: every document must be a str"):
+    with pytest.raises(ValueError, match=_document_error("X[1] is None")):
         text_input(["a", None, "b"], _analyzer)
-    with pytest.raises(ValueError, match=r"X\[2\] is int 7: every document"):
+    with pytest.raises(ValueError, match=_document_error("X[2] is int 7")):
         text_input(["a", "b", 7], _analyzer)
+    # a long value is cut to the first 40 characters of its repr
+    with pytest.raises(ValueError, match=_document_error("X[1] is list " + repr(list(range(30)))[:40])):
+        text_input(["a", list(range(30))], _analyzer)
 
 
 def test_one_column_of_documents_is_text():
@@ -138,6 +160,13 @@ def test_a_dataframe_of_numbers_is_numeric_and_one_of_text_is_text():
     assert text_input(pd.DataFrame({"a": [1, 2], "b": [0.5, 1.5]}), _analyzer) is None
     text = text_input(pd.DataFrame({"doc": ["a b", "c"]}), _analyzer)
     assert text.tokens() == [["a", "b"], ["c"]]
+    # a text column among numbers: every row is a list of tokens
+    text = text_input(pd.DataFrame({"w": ["good", "bad"], "n": [1, 2]}), _analyzer)
+    assert text.analyzer is None
+    assert text.tokens() == [["good", "1"], ["bad", "2"]]
+    # a Series is a 1-D column of documents
+    text = text_input(pd.Series(["a b", "c"]), _analyzer)
+    assert text.tokens() == [["a", "b"], ["c"]]
 
 
 # ------------------------------------------------------------------ Sequences
@@ -149,7 +178,9 @@ def test_sequences_of_token_ids_pack_each_batch_as_its_sequences():
     np.testing.assert_array_equal(seqs.lengths, [3, 0, 1, 2])
     assert seqs.n_tokens == 6
     batches = [np.array([0, 3]), np.array([1, 2]), np.array([2, 0, 1])]
-    for index, batch in zip(batches, seqs.pack_all(batches)):
+    packed = seqs.pack_all(batches)
+    assert len(packed) == len(batches)
+    for index, batch in zip(batches, packed):
         assert _unpack_text(batch) == [docs[i] for i in index]
         one = seqs.pack(index)
         assert _unpack_text(one) == [docs[i] for i in index]
@@ -233,11 +264,18 @@ def test_epoch_batches_in_order_without_shuffle():
 
 
 def test_epoch_batches_bucket_by_length_within_a_group(monkeypatch):
-    monkeypatch.setattr(_data, "BUCKET_BATCHES", 2)
+    monkeypatch.setattr(_data, "BUCKET_BATCHES", 3)
     lengths = np.array([5, 1, 3, 2, 4, 0, 7, 6])
     batches = epoch_batches(lengths, 2, True, False, np.random.RandomState(0))
-    # groups of 2 batches x 2 sequences, each sorted by length (stable)
-    assert [b.tolist() for b in batches] == [[1, 3], [2, 0], [5, 4], [7, 6]]
+    # groups of 3 batches x 2 sequences, each sorted by length
+    assert [b.tolist() for b in batches] == [[5, 1], [3, 2], [4, 0], [7, 6]]
+
+
+def test_epoch_batches_bucket_keeps_the_order_of_equal_lengths():
+    lengths = np.arange(40) % 2
+    batches = epoch_batches(lengths, 4, True, False, np.random.RandomState(0))
+    expected = list(range(0, 40, 2)) + list(range(1, 40, 2))
+    assert np.concatenate(batches).tolist() == expected
 
 
 def test_epoch_batches_shuffle_covers_every_sample_once():
@@ -249,6 +287,25 @@ def test_epoch_batches_shuffle_covers_every_sample_once():
         assert np.concatenate(batches).tolist() != list(range(23))
 
 
+def test_epoch_batches_shuffle_without_bucket_is_one_permutation_cut_in_order():
+    lengths = np.arange(23) % 5
+    batches = epoch_batches(lengths, 4, False, True, np.random.RandomState(3))
+    assert [len(b) for b in batches] == [4, 4, 4, 4, 4, 3]
+    np.testing.assert_array_equal(np.concatenate(batches),
+                                  np.random.RandomState(3).permutation(23))
+
+
+def test_epoch_batches_shuffle_with_bucket_shuffles_the_sorted_batches():
+    lengths = np.arange(200) % 7
+    batches = epoch_batches(lengths, 10, True, True, np.random.RandomState(0))
+    # one group (under 50 batches): sorted by length, cut, then the batches shuffled
+    for b in batches:
+        assert np.all(np.diff(lengths[b]) >= 0)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(200))
+    firsts = [lengths[b[0]] for b in batches]
+    assert firsts != sorted(firsts)
+
+
 def test_predict_chunks_cover_every_sequence_by_length(monkeypatch):
     monkeypatch.setattr(_data, "PREDICT_ROWS", 3)
     monkeypatch.setattr(_data, "PREDICT_TOKENS", 10)
@@ -256,3 +313,23 @@ def test_predict_chunks_cover_every_sequence_by_length(monkeypatch):
     chunks = [c.tolist() for c in predict_chunks(lengths)]
     # sorted by length (stable): 3, 1, 7, 4, 5, 0, 2, 6
     assert chunks == [[3, 1, 7], [4, 5, 0], [2], [6]]
+
+
+def test_predict_chunks_hold_at_most_the_token_budget(monkeypatch):
+    monkeypatch.setattr(_data, "PREDICT_ROWS", 100)
+    monkeypatch.setattr(_data, "PREDICT_TOKENS", 5)
+    lengths = np.array([2, 2, 2, 3, 9, 1])
+    chunks = [c.tolist() for c in predict_chunks(lengths)]
+    # sorted: 5 (1), 0 (2), 1 (2), 2 (2), 3 (3), 4 (9): 1 + 2 + 2 <= 5, 2 + 3 <= 5, 9 alone
+    assert chunks == [[5, 0, 1], [2, 3], [4]]
+
+
+def test_predict_chunks_keep_the_order_of_equal_lengths():
+    lengths = np.arange(40) % 2
+    chunks = list(predict_chunks(lengths))
+    assert len(chunks) == 1
+    assert chunks[0].tolist() == list(range(0, 40, 2)) + list(range(1, 40, 2))
+
+
+def test_predict_chunks_of_no_sequences():
+    assert list(predict_chunks(np.zeros(0, dtype=np.intp))) == []
