@@ -324,6 +324,13 @@ def test_predict_chunks_hold_at_most_the_token_budget(monkeypatch):
     assert chunks == [[5, 0, 1], [2, 3], [4]]
 
 
+def test_predict_chunks_fill_the_token_budget_exactly(monkeypatch):
+    monkeypatch.setattr(_data, "PREDICT_ROWS", 100)
+    monkeypatch.setattr(_data, "PREDICT_TOKENS", 5)
+    chunks = [c.tolist() for c in predict_chunks(np.ones(7, dtype=np.intp))]
+    assert chunks == [[0, 1, 2, 3, 4], [5, 6]]
+
+
 def test_predict_chunks_keep_the_order_of_equal_lengths():
     lengths = np.arange(40) % 2
     chunks = list(predict_chunks(lengths))
