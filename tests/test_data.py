@@ -159,6 +159,9 @@ def test_rows_of_tokens_are_token_lists_without_missing_values():
 def test_a_dataframe_of_numbers_is_numeric_and_one_of_text_is_text():
     pd = pytest.importorskip("pandas")
     assert text_input(pd.DataFrame({"a": [1, 2], "b": [0.5, 1.5]}), _analyzer) is None
+    # numbers with a missing value (which NumPy cannot make float) are numbers still
+    missing = pd.DataFrame({"a": pd.array([1, None], dtype="Int64"), "b": [0.5, 1.5]})
+    assert text_input(missing, _analyzer) is None
     text = text_input(pd.DataFrame({"doc": ["a b", "c"]}), _analyzer)
     assert text.tokens() == [["a", "b"], ["c"]]
     # a text column among numbers: every row is a list of tokens
