@@ -307,3 +307,15 @@ def test_float32_parameters_keep_float32_state_and_their_memory_layout(make):
         assert params[k].dtype == got[k].dtype == np.float32
     assert got["Wxh"].flags.f_contiguous and not got["Wxh"].flags.c_contiguous
     assert got["Whh"].flags.c_contiguous and not got["Whh"].flags.f_contiguous
+
+
+def test_clipping_of_a_sparse_gradient_bounds_both_signs():
+    _, params = _params(11)
+    before = _copy(params)
+    opt = SGDOptimizer(params, 1.0, sparse=("Wxh",), clip_value=0.5)
+    values = np.array([[-3.0, 0.2, 4.0], [0.1, -0.4, -0.7]])
+    opt.update(params, {"Wxh": RowGrad(np.array([1, 4]), values),
+                        "Whh": np.zeros((3, 3)), "bh": np.zeros(3)})
+    np.testing.assert_allclose(before["Wxh"] - params["Wxh"],
+                               RowGrad(np.array([1, 4]), np.clip(values, -0.5, 0.5)).to_dense(6))
+    np.testing.assert_allclose((before["Wxh"] - params["Wxh"])[:, 1], [-0.5, 0.2, 0.5])
