@@ -201,3 +201,121 @@ def test_weight_average_of_dense_parameters():
         w1, w2, w3 = (h[k] for h in history)
         expected = (0.5 * 0.5 * 0.5 * w1 + 0.5 * 0.5 * w2 + 0.5 * w3) / (1.0 - 0.5**3)
         np.testing.assert_allclose(got[k], expected, rtol=1e-12)
+
+
+def _one_param_steps(opt_class, grads, **kwargs):
+    """The values of a single parameter ``[1, -2]`` after each update with ``grads``."""
+    params = {"b": np.array([1.0, -2.0])}
+    opt = opt_class(params, 0.1, **kwargs)
+    values = []
+    for g in grads:
+        assert opt.update(params, {"b": np.array(g)}) is True
+        values.append(params["b"].copy())
+    return values
+
+
+SGD_GRADS = [[1.0, 2.0], [0.5, -1.0]]
+
+
+def test_sgd_without_momentum_by_hand():
+    # w -= 0.1 g, twice
+    w1, w2 = _one_param_steps(SGDOptimizer, SGD_GRADS)
+    np.testing.assert_allclose(w1, [0.9, -2.2], rtol=1e-14)
+    np.testing.assert_allclose(w2, [0.85, -2.1], rtol=1e-14)
+
+
+def test_sgd_momentum_by_hand_is_classical_by_default():
+    # v = 0.5 v - 0.1 g; w += v
+    w1, w2 = _one_param_steps(SGDOptimizer, SGD_GRADS, momentum=0.5)
+    np.testing.assert_allclose(w1, [0.9, -2.2], rtol=1e-14)  # v = [-0.1, -0.2]
+    np.testing.assert_allclose(w2, [0.8, -2.2], rtol=1e-14)  # v = [-0.1, 0.0]
+
+
+def test_sgd_nesterov_momentum_by_hand():
+    # v = 0.5 v - 0.1 g; w += 0.5 v - 0.1 g
+    w1, w2 = _one_param_steps(SGDOptimizer, SGD_GRADS, momentum=0.5, nesterov=True)
+    np.testing.assert_allclose(w1, [0.85, -2.3], rtol=1e-14)  # step [-0.15, -0.3]
+    np.testing.assert_allclose(w2, [0.75, -2.2], rtol=1e-14)  # step [-0.1, 0.1]
+
+
+def test_sgd_momentum_value_changes_the_update():
+    steps = {mu: _one_param_steps(SGDOptimizer, SGD_GRADS, momentum=mu)[1]
+             for mu in (0.5, 0.9)}
+    # v2 = mu v1 - 0.1 g2 with v1 = -0.1 g1
+    np.testing.assert_allclose(steps[0.9], [0.9 - 0.09 - 0.05, -2.2 - 0.18 + 0.1],
+                               rtol=1e-14)
+
+
+def test_adam_hyper_parameters_by_hand():
+    # beta_1 = 0.5, beta_2 = 0.75, epsilon = 0.1, learning rate 0.1, gradient 2 then 1:
+    # step 1: m = 1, v = 1, lr_t = 0.1 sqrt(1 - 0.75) / (1 - 0.5) = 0.1, step = 0.1 / 1.1
+    # step 2: m = 0.5 + 0.5 = 1, v = 0.75 + 0.25 = 1,
+    #         lr_t = 0.1 sqrt(1 - 0.75^2) / (1 - 0.5^2), step = lr_t / 1.1
+    w1, w2 = _one_param_steps(AdamOptimizer, [[2.0, 2.0], [1.0, 1.0]], beta_1=0.5,
+                              beta_2=0.75, epsilon=0.1)
+    step1 = 0.1 / 1.1
+    step2 = 0.1 * np.sqrt(1 - 0.75**2) / (1 - 0.5**2) / 1.1
+    np.testing.assert_allclose(w1, [1.0 - step1, -2.0 - step1], rtol=1e-14)
+    np.testing.assert_allclose(w2, [1.0 - step1 - step2, -2.0 - step1 - step2], rtol=1e-14)
+
+
+@pytest.mark.parametrize("name, value", [("beta_1", 0.5), ("beta_2", 0.5), ("epsilon", 0.5)])
+def test_each_adam_hyper_parameter_changes_the_update(name, value):
+    grads = [[2.0, -1.0], [0.5, 3.0], [-1.0, 1.0]]
+    default = _one_param_steps(AdamOptimizer, grads)
+    changed = _one_param_steps(AdamOptimizer, grads, **{name: value})
+    assert not np.allclose(default[-1], changed[-1], rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_clip_value_applies_to_every_update(make):
+    def run(grads, **kwargs):
+        params = {"b": np.array([1.0, -2.0])}
+        opt = make(params, **kwargs)
+        for g in grads:
+            opt.update(params, {"b": np.array(g)})
+        return params["b"]
+
+    grads = [[5.0, -0.2], [0.5, -3.0], [-4.0, 0.1]]
+    clipped = [[1.0, -0.2], [0.5, -1.0], [-1.0, 0.1]]
+    np.testing.assert_allclose(run(grads, clip_value=1.0), run(clipped), rtol=1e-14)
+    assert not np.allclose(run(grads, clip_value=1.0), run(grads), rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_float32_parameters_keep_float32_state_and_their_memory_layout(make):
+    rng, params = _params(10)
+    params = {k: v.astype(np.float32) for k, v in params.items()}  # astype keeps Wxh F
+    opt = make(params, sparse=("Wxh",))
+    average = WeightAverage(params, 0.9, sparse=("Wxh",))
+    for _ in range(2):
+        gx, gh, gb = _grads(rng)
+        grads = {"Wxh": RowGrad(np.array([1, 3]), gx[:, [1, 3]].T.astype(np.float32)),
+                 "Whh": gh.astype(np.float32), "bh": gb.astype(np.float32)}
+        average.prepare(params, grads)
+        assert opt.update(params, grads)
+        average.update(params, grads)
+    # the state of a float32 model takes float32 memory, laid out as its parameter
+    state = [average.average["Wxh"], average.average["Whh"]]
+    state += list(getattr(opt, "sparse_velocity", {}).values())
+    state += list(getattr(opt, "sparse_moments", {}).values())
+    assert all(s.dtype == np.float32 for s in state)
+    assert average.average["Wxh"].flags.f_contiguous
+    assert average.average["Whh"].flags.c_contiguous
+    got = average.averaged(params)
+    for k in params:
+        assert params[k].dtype == got[k].dtype == np.float32
+    assert got["Wxh"].flags.f_contiguous and not got["Wxh"].flags.c_contiguous
+    assert got["Whh"].flags.c_contiguous and not got["Whh"].flags.f_contiguous
+
+
+def test_clipping_of_a_sparse_gradient_bounds_both_signs():
+    _, params = _params(11)
+    before = _copy(params)
+    opt = SGDOptimizer(params, 1.0, sparse=("Wxh",), clip_value=0.5)
+    values = np.array([[-3.0, 0.2, 4.0], [0.1, -0.4, -0.7]])
+    opt.update(params, {"Wxh": RowGrad(np.array([1, 4]), values),
+                        "Whh": np.zeros((3, 3)), "bh": np.zeros(3)})
+    np.testing.assert_allclose(before["Wxh"] - params["Wxh"],
+                               RowGrad(np.array([1, 4]), np.clip(values, -0.5, 0.5)).to_dense(6))
+    np.testing.assert_allclose((before["Wxh"] - params["Wxh"])[:, 1], [-0.5, 0.2, 0.5])

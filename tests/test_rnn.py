@@ -418,3 +418,59 @@ def test_softmax_cross_entropy_without_smoothing_is_plain_cross_entropy():
     np.testing.assert_allclose(dlogits, scale[:, None] * (p - np.eye(4)[y]),
                                rtol=1e-12, atol=1e-15)
     assert _rnn.softmax_cross_entropy(logits, y, w)[0] == loss
+
+
+def test_packing_keeps_the_order_of_equal_lengths():
+    # 20 sequences of 2 tokens and 20 of 1: longest first, each run in its given order
+    lengths = np.array([1, 2] * 20)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
+    flat = np.arange(lengths.sum(), dtype=np.intp)
+    expected = list(range(1, 40, 2)) + list(range(0, 40, 2))
+    one = _rnn.pack_ragged(flat, starts, lengths)
+    np.testing.assert_array_equal(one.order, expected)
+    (grouped,) = _rnn.pack_ragged_groups(flat, starts, lengths, [0, 40])
+    np.testing.assert_array_equal(grouped.order, expected)
+    dense = _rnn.pack_dense(np.zeros((20, 3, 2)))
+    np.testing.assert_array_equal(dense.order, np.arange(20))
+    assert dense.batch_sizes == (20, 20, 20)
+    np.testing.assert_array_equal(dense.last, np.arange(40, 60))
+
+
+def test_row_gradient_to_dense_keeps_the_dtype():
+    grad = _rnn.RowGrad(np.array([0, 3]), np.array([[1.0, 2.0], [3.0, 4.0]], np.float32))
+    dense = grad.to_dense(5)
+    assert dense.dtype == np.float32
+    np.testing.assert_array_equal(dense, [[1, 0, 0, 3, 0], [2, 0, 0, 4, 0]])
+
+
+def test_scatter_add_rows_of_no_rows():
+    rows, summed = _rnn.scatter_add_rows(np.zeros(0, dtype=np.intp), np.zeros((0, 3)))
+    assert rows.shape == (0,) and summed.shape == (0, 3)
+
+
+def test_scatter_add_rows_by_hand():
+    rows, summed = _rnn.scatter_add_rows(np.array([4, 1, 4, 4]),
+                                         np.array([[1.0], [2.0], [10.0], [100.0]]))
+    np.testing.assert_array_equal(rows, [1, 4])
+    np.testing.assert_array_equal(summed, [[2.0], [111.0]])
+
+
+def test_softmax_of_huge_logits_is_finite():
+    logits = np.array([[1000.0, 1000.0, -1000.0], [-5000.0, 0.0, 0.0]])
+    np.testing.assert_allclose(np.exp(_rnn.log_softmax(logits)),
+                               [[0.5, 0.5, 0.0], [0.0, 0.5, 0.5]], atol=1e-300)
+    loss, dlogits = _rnn.softmax_cross_entropy(logits, np.array([0, 1]), np.ones(2))
+    np.testing.assert_allclose(loss, np.log(2.0), rtol=1e-14)
+    assert np.all(np.isfinite(dlogits))
+
+
+def test_param_names_by_hand():
+    assert _rnn.param_names(_rnn.TUTORIAL) == ["Wxh", "Whh", "bh", "Why", "by"]
+    assert _rnn.PARAM_NAMES == ("Wxh", "Whh", "bh", "Why", "by")
+    assert _rnn.param_names(_rnn.Arch("gru", True), embedding=True) == [
+        "Wemb", "Wxh", "Whh", "bh", "bhh", "Wxh_reverse", "Whh_reverse", "bh_reverse",
+        "bhh_reverse", "Why", "by"]
+    arch = _rnn.Arch("lstm", True, ("last", "mean", "max"))
+    assert arch.directions == ("", "_reverse")
+    assert arch.n_features(4) == 24
+    assert _rnn.Arch().n_features(4) == 4

@@ -247,3 +247,49 @@ def test_subword_table_is_the_same_in_every_process():
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == here, seed
+
+
+def test_token_ids_are_intp_with_and_without_oov():
+    docs = [["a", "b"], [], ["c", "a"]]
+    vocabulary, encoded = fit_encode(docs, min_df=2)
+    outputs = [encoded, fit_encode(docs, min_df=2, oov=True)[1], encode(docs, vocabulary),
+               encode(docs, vocabulary, oov=True)[0]]
+    for enc in outputs:
+        for field in ("ids", "starts", "lengths"):
+            assert getattr(enc, field).dtype == np.intp, field
+    np.testing.assert_array_equal(outputs[3].ids, [0, 2, 3, 0])
+
+
+def test_fit_encode_of_empty_documents():
+    for min_df in (1, 2, 0.5):
+        vocabulary, encoded = fit_encode([[], []], min_df=min_df)
+        assert vocabulary == {}
+        assert encoded.ids.shape == (0,)
+        np.testing.assert_array_equal(encoded.lengths, [0, 0])
+        np.testing.assert_array_equal(encoded.starts, [0, 0])
+
+
+def test_min_df_and_max_features_boundaries():
+    docs = [["a", "b", "b"], ["a", "c"], ["a", "b"]]  # document frequency a 3, b 2, c 1
+    assert _vocabulary(docs, min_df=3) == {"a": 0}
+    assert _vocabulary(docs, min_df=4) == {}
+    assert _vocabulary(docs, min_df=2 / 3) == {"a": 0, "b": 1}  # 2 documents of 3
+    # term frequency b 3, a 3, c 1: as many features as tokens keeps them all
+    assert _vocabulary(docs, max_features=3) == {"a": 0, "b": 1, "c": 2}
+    assert _vocabulary(docs, max_features=1) == {"a": 0}
+    assert _vocabulary(docs, max_features=0) == {}
+
+
+def test_max_len_boundaries():
+    docs = [["a", "b", "c"], ["d"], []]
+    assert encode(docs, {"a": 0, "b": 1, "c": 2, "d": 3}, max_len=3).ids.tolist() == [0, 1, 2, 3]
+    assert encode(docs, {"a": 0, "b": 1, "c": 2, "d": 3}, max_len=2).ids.tolist() == [1, 2, 3]
+    assert fit_encode(docs, max_len=1)[0] == {"c": 0, "d": 1}
+
+
+def test_subword_table_holds_each_column_once_per_row():
+    table = subword_table(1, [], ["aaaa"], (2, 2), 3)  # "aa" three times, few buckets
+    assert table.has_canonical_format
+    for r in range(table.shape[0]):
+        row = table.indices[table.indptr[r] : table.indptr[r + 1]]
+        assert len(np.unique(row)) == len(row)
