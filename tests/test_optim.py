@@ -319,3 +319,87 @@ def test_clipping_of_a_sparse_gradient_bounds_both_signs():
     np.testing.assert_allclose(before["Wxh"] - params["Wxh"],
                                RowGrad(np.array([1, 4]), np.clip(values, -0.5, 0.5)).to_dense(6))
     np.testing.assert_allclose((before["Wxh"] - params["Wxh"])[:, 1], [-0.5, 0.2, 0.5])
+
+
+def _state(opt):
+    """Every array and counter an optimizer keeps, copied (not its scratch values, whose
+    names start with an underscore)."""
+    state = {}
+    for name, value in vars(opt).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(value, np.ndarray):
+            state[name] = value.copy()
+        elif isinstance(value, dict):
+            state.update({f"{name}.{k}": v.copy() for k, v in value.items()})
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            state[name] = value
+    return state
+
+
+@pytest.mark.parametrize("make", [
+    lambda p, **kw: SGDOptimizer(p, 1e308, **kw),
+    lambda p, **kw: SGDOptimizer(p, 1e308, momentum=0.9, **kw),
+    lambda p, **kw: SGDOptimizer(p, 1e308, momentum=0.9, nesterov=True, **kw),
+    lambda p, **kw: AdamOptimizer(p, 1e308, **kw),
+])
+@pytest.mark.parametrize("where", ["Whh", "Wxh"])
+def test_a_step_that_would_overflow_is_not_applied(make, where):
+    # finite gradients, a step whose result is not: everything stays as it was
+    _, params = _params(6)
+    opt = make(params, sparse=("Wxh",))
+    # one ordinary step first, so that the state is not all zeros
+    lr, opt.learning_rate = opt.learning_rate, 0.01
+    ok = {"Wxh": RowGrad(np.array([1, 4]), np.ones((2, 3))), "Whh": np.ones((3, 3)),
+          "bh": np.ones(3)}
+    assert opt.update(params, ok) is True
+    opt.learning_rate = lr
+    big_weight = (params["Wxh"], (1, 2)) if where == "Wxh" else (params["Whh"], (0, 1))
+    big_weight[0][big_weight[1]] = 1e308  # Whh is a view of the optimizer's buffer
+    before, state = _copy(params), _state(opt)
+    grads = {"Wxh": RowGrad(np.array([2, 4]), np.full((2, 3), 1e-3)),
+             "Whh": np.full((3, 3), 1e-3), "bh": np.full(3, 1e-3)}
+    big = grads["Wxh"].values[0] if where == "Wxh" else grads["Whh"][0]
+    big[1] = -1.0  # 1e308 - lr * (-1.0) (with Adam, its moments' ratio): inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert opt.update(params, grads) is False
+    for k in params:
+        np.testing.assert_array_equal(params[k], before[k], err_msg=k)
+    after = _state(opt)
+    assert after.keys() == state.keys()
+    for k in state:
+        np.testing.assert_array_equal(after[k], state[k], err_msg=k)
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_read_only_state_is_copied_before_it_is_written(make):
+    from sklearn_rnn._optim import own_arrays
+
+    rng, params = _params(3)
+    opt = make(params, sparse=("Wxh",))
+    average = WeightAverage(params, 0.9, ("Wxh",))
+    gx, gh, gb = _grads(rng)
+    grads = {"Wxh": RowGrad(np.arange(6), gx.T.copy()), "Whh": gh, "bh": gb}
+    expected_params = _copy(params)
+    expected = make(expected_params, sparse=("Wxh",))
+    for state in (opt, average):
+        for value in vars(state).values():
+            for array in (value.values() if isinstance(value, dict) else [value]):
+                if isinstance(array, np.ndarray):
+                    array.flags.writeable = False
+    frozen = {k: v for k, v in vars(opt).items() if isinstance(v, np.ndarray)}
+    for state in (opt, average):
+        own_arrays(state)
+    for name, array in frozen.items():
+        assert getattr(opt, name) is not array and getattr(opt, name).flags.writeable
+        np.testing.assert_array_equal(getattr(opt, name), array)
+        assert getattr(opt, name).flags.f_contiguous == array.flags.f_contiguous
+    params = _copy(params)
+    opt.bind(params)
+    average.prepare(params, grads)
+    opt.update(params, grads)
+    average.update(params, grads)
+    expected.update(expected_params, {k: (RowGrad(v.rows, v.values.copy()) if k == "Wxh"
+                                          else v.copy()) for k, v in grads.items()})
+    for k in params:
+        np.testing.assert_array_equal(params[k], expected_params[k])

@@ -474,3 +474,38 @@ def test_param_names_by_hand():
     assert arch.directions == ("", "_reverse")
     assert arch.n_features(4) == 24
     assert _rnn.Arch().n_features(4) == 4
+
+
+@pytest.mark.parametrize("largest", [False, True])
+def test_predict_proba_of_output_weights_scaled_by_a_power_of_two(largest):
+    # logits times 2**shift: the softmax of the scaled logits, overflowing or not
+    rng = np.random.default_rng(21)
+    arch = _rnn.Arch("gru", True, ("max", "mean"))
+    params = random_params(rng, arch, 3, n_classes=3)
+    batch = _rnn.pack_dense(rng.normal(size=(6, 4, 3)))
+    features = _rnn.features_streaming(params, batch, arch)
+    logits = features @ params["Why"].T + params["by"]
+    # the largest shift that keeps the weights finite
+    top = max(np.abs(params["Why"]).max(), np.abs(params["by"]).max())
+    shift = 1024 - np.frexp(top)[1] if largest else 3
+    params["Why"] = np.ldexp(params["Why"], shift)
+    params["by"] = np.ldexp(params["by"], shift)
+    proba = _rnn.predict_proba(params, batch, arch)
+    if shift == 3:
+        expected = np.exp(8 * (logits - logits.max(axis=1, keepdims=True)))
+        np.testing.assert_allclose(proba, expected / expected.sum(axis=1, keepdims=True),
+                                   rtol=1e-12)
+    else:  # the scaled logits overflow: the limit is the arg max
+        assert np.isfinite(params["Why"]).all() and np.isinf(np.ldexp(logits, shift)).any()
+        np.testing.assert_array_equal(proba, np.eye(3)[logits.argmax(axis=1)])
+
+
+def test_predict_proba_refuses_states_that_are_not_finite():
+    rng = np.random.default_rng(22)
+    params = random_params(rng, _rnn.TUTORIAL, 3, n_classes=2)
+    params["Wxh"][:] = 1.0
+    params["Whh"][:] = -1e308  # step 1: x Wxh = inf; step 2: Whh h = -inf; inf - inf
+    batch = _rnn.pack_dense(np.full((2, 3, 3), 1e308))
+    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(
+            ValueError, match="states are not finite"):
+        _rnn.predict_proba(params, batch)
