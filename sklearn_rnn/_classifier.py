@@ -1012,8 +1012,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                 average.prepare(params, grads)
             if not (np.isfinite(loss) and optimizer.update(params, grads)):
                 self.weights_ = params  # as before this batch: the update is not applied
-                what = ("The training loss or its gradient" if not np.isfinite(loss)
-                        else "The update of the weights")
+                what = ("The training loss" if not np.isfinite(loss)
+                        else "The gradient, or the weights it would give,")
                 raise ValueError(
                     f"{what} overflowed in epoch {self.n_iter_ + 1} (batch {i + 1}, "
                     f"loss {loss:.6g}): training diverged. The learning rate is probably "
