@@ -37,20 +37,6 @@ def _zeros_like(param):
     return np.zeros(param.shape, param.dtype, order="F" if param.flags.f_contiguous else "C")
 
 
-def _writeable(state):
-    """``state`` with every read-only array (and array in a dict) replaced by a copy.
-
-    A model loaded with ``joblib.load(..., mmap_mode="r")`` holds read-only memory maps;
-    the optimizer's state and the weight average are updated in place by the next
-    ``partial_fit``.
-    """
-    if isinstance(state, dict):
-        return {k: _writeable(v) for k, v in state.items()}
-    if isinstance(state, np.ndarray) and not state.flags.writeable:
-        return np.array(state, order="K")
-    return state
-
-
 class _BaseOptimizer:
     """Holds the dense parameters in one flat buffer and dispatches the updates.
 
@@ -75,9 +61,6 @@ class _BaseOptimizer:
         self.flat = np.empty(sum(params[k].size for k in self.dense), dtype=dtype)
         self.bind(params)
         self._init_state(params)
-
-    def __setstate__(self, state):
-        self.__dict__.update(_writeable(state))
 
     def bind(self, params):
         """Copy the dense parameters into the flat buffer and make ``params`` hold views
@@ -274,9 +257,6 @@ class WeightAverage:
         self.average = {k: _zeros_like(v) for k, v in params.items()}
         # the step at which each column of a sparse parameter was last brought up to date
         self.synced = {k: np.zeros(params[k].shape[1], dtype=np.int64) for k in self.sparse}
-
-    def __setstate__(self, state):
-        self.__dict__.update(_writeable(state))
 
     def prepare(self, params, grads):
         """Before a step: bring the columns it will change up to date (as of the step
