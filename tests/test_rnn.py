@@ -341,6 +341,22 @@ def test_streaming_features_equal_the_training_forward(cell, bidirectional, pool
                                               err_msg=kind)
 
 
+@pytest.mark.parametrize("inputs", ["text", "embedded", "numeric"])
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_streaming_features_keep_the_weights_dtype(cell, inputs):
+    # a float32 model streams in float32 (buffers, states, pooled sums and maxima)
+    arch = _rnn.Arch(cell, True, ("last", "max", "mean"))
+    params, batch, _, _ = _case(16, arch, inputs, lengths=[4, 0, 9, 2])
+    if inputs == "numeric":
+        batch = _rnn.pack_dense(np.random.default_rng(17).normal(size=(4, 6, 2))
+                                .astype(np.float32))
+    single = {k: np.array(v, dtype=np.float32, order="K") for k, v in params.items()}
+    streamed = _rnn.features_streaming(single, batch, arch, max_tokens=5)
+    assert streamed.dtype == np.float32
+    np.testing.assert_allclose(streamed, _rnn.features_forward(single, batch, arch)[0],
+                               rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("embedding", [False, True])
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
 def test_padding_never_changes_a_result_bidirectional(cell, embedding):
