@@ -743,7 +743,13 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             self.validation_scores_ = self.validation_loss_curve_ = None
             self.best_validation_score_ = None
         if not seqs.text:
-            seqs = Sequences(seqs.data.astype(dtype, copy=False))
+            with np.errstate(over="ignore"):
+                seqs = Sequences(seqs.data.astype(dtype, copy=False))
+            if not np.isfinite(seqs.data).all():
+                raise ValueError(
+                    f"X has values beyond the range of {dtype} (the estimator's dtype): "
+                    "scale the input, or use dtype='float64'."
+                )
         if len(seqs) == 0:  # partial_fit on samples that all weigh zero
             return self
 

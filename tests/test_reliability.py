@@ -304,3 +304,14 @@ def test_the_memory_limit_is_an_upper_bound_and_max_len_meets_it(params, monkeyp
     max_len = int(re.search(r"max_len=([\d,]+)", str(refused.value))[1].replace(",", ""))
     with pytest.warns(ConvergenceWarning):
         clf.set_params(max_len=max_len, max_iter=1).fit(docs, np.arange(len(docs)) % 2)
+
+
+def test_numeric_input_beyond_the_dtype_is_refused_in_words():
+    X = np.random.default_rng(0).normal(size=(10, 3, 2))
+    X[4, 1, 0] = 1e300  # finite in float64, inf in float32
+    y = np.arange(10) % 2
+    with pytest.raises(ValueError, match="beyond the range of float32.*dtype='float64'"):
+        RNNSentimentClassifier(max_iter=2).fit(X, y)
+    with pytest.warns(ConvergenceWarning):
+        clf = RNNSentimentClassifier(dtype="float64", max_iter=2, random_state=0).fit(X, y)
+    assert np.isfinite(clf.predict_proba(X)).all()
