@@ -525,3 +525,18 @@ def test_predict_proba_refuses_states_that_are_not_finite():
     with np.errstate(over="ignore", invalid="ignore"), pytest.raises(
             ValueError, match="states are not finite"):
         _rnn.predict_proba(params, batch)
+
+
+@pytest.mark.parametrize("scale", [0.0, 2.0])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_token_dropout_scales_the_looked_up_columns(bidirectional, scale):
+    # text read from Wxh directly: a token's mask multiplies its column (not the bias)
+    arch = _rnn.Arch("gru", bidirectional, ("mean", "max"))
+    params, batch, _, _ = _case(18, arch, "text")
+    n_feats = arch.n_features(3)
+    masks = {"inputs": np.full(len(batch.ids), scale),
+             "features": np.ones((len(batch.order), n_feats))}
+    scaled = {k: v * scale if k.startswith("Wxh") else v for k, v in params.items()}
+    np.testing.assert_allclose(_rnn.features_forward(params, batch, arch, masks)[0],
+                               _rnn.features_forward(scaled, batch, arch)[0],
+                               rtol=1e-12, atol=1e-12)
