@@ -1,5 +1,7 @@
 """The engine: packing, forward/backward against finite differences, padding."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -523,8 +525,27 @@ def test_predict_proba_refuses_states_that_are_not_finite():
     params["Whh"][:] = -1e308  # step 1: x Wxh = inf; step 2: Whh h = -inf; inf - inf
     batch = _rnn.pack_dense(np.full((2, 3, 3), 1e308))
     with np.errstate(over="ignore", invalid="ignore"), pytest.raises(
-            ValueError, match="states are not finite"):
+            ValueError, match=re.escape(
+                "The network's states are not finite: its weights or its input are too "
+                "large for their dtype (a diverged fit, or numeric input near the dtype's "
+                "limit). Fit again with a lower learning_rate_init, or with clip_value "
+                "set; scale numeric input.")):
         _rnn.predict_proba(params, batch)
+
+
+def test_predict_proba_rescales_each_row_by_its_own_largest_logit():
+    # saturated tanh states of +1, -1 and 0: the first row's logits overflow, the
+    # last row's are all 0: the arg max for the first rows, uniform for the last
+    params = {"Wxh": np.full((3, 1), 1e3), "Whh": np.zeros((3, 3)), "bh": np.zeros(3),
+              "Why": np.ldexp(np.array([[1.0] * 3, [0.5] * 3, [0.0] * 3]), 1023),
+              "by": np.zeros(3)}
+    batch = _rnn.pack_dense(np.array([[[1.0], [1.0]], [[-1.0], [-1.0]], [[0.0], [0.0]]]))
+    proba = np.empty((3, 3))
+    with np.errstate(over="ignore"):
+        proba[batch.order] = _rnn.predict_proba(params, batch)
+    np.testing.assert_array_equal(proba[:2], [[1, 0, 0], [0, 0, 1]])
+    np.testing.assert_allclose(proba[2], np.full(3, 1 / 3), rtol=1e-15)
+
 
 
 @pytest.mark.parametrize("scale", [0.0, 2.0])
