@@ -20,7 +20,9 @@ lstm (G = 4, gates i, f, g, o; ``bh`` is PyTorch's ``bias_ih_l0 + bias_hh_l0``):
 
 The steps work in buffers indexed by packed position (see :mod:`sklearn_rnn._rnn`):
 step ``t`` holds rows ``a:b`` and the previous step's first ``b - a`` rows start at
-``p`` (``None`` at the first step, where the state is zero). A forward step leaves in
+``p`` (``None`` at the first step, where the state is zero). A forward step gets the
+recurrent product as a function, ``recur(h) = h Whh^T`` (BLAS in training, a product that
+does not depend on the batch in prediction: :mod:`sklearn_rnn._exact`). A forward step leaves in
 the buffers what its backward step needs; nothing is stored anywhere else.
 """
 
@@ -65,10 +67,10 @@ def gru_input_bias(bh, bhh):
 
 
 # ---------------------------------------------------------------------------- tanh
-def tanh_forward_step(buf, a, b, p, WhhT, bhh):
+def tanh_forward_step(buf, a, b, p, recur, bhh):
     x = buf["x"][a:b]
     if p is not None:
-        x += np.dot(buf["h"][p : p + b - a], WhhT)
+        x += recur(buf["h"][p : p + b - a])
     np.tanh(x, out=buf["h"][a:b])
 
 
@@ -84,10 +86,10 @@ def tanh_backward_step(buf, grad, a, b, p, Whh):
 
 
 # ----------------------------------------------------------------------------- gru
-def gru_forward_step(buf, a, b, p, WhhT, bhh):
+def gru_forward_step(buf, a, b, p, recur, bhh):
     # bhh's r and z parts are additive: gru_input_bias put them in x already. The gates
     # go to buffers of their own: NumPy is several times slower on column slices
-    n, H = b - a, WhhT.shape[0]
+    n, H = b - a, buf["h"].shape[1]
     x = buf["x"][a:b]  # input projections [r, z, n], left as they are
     r, z, new = buf["r"][a:b], buf["z"][a:b], buf["n"][a:b]
     ghn = buf["ghn"][a:b]  # Whh_n h + bhh_n, which r scales
@@ -96,7 +98,7 @@ def gru_forward_step(buf, a, b, p, WhhT, bhh):
         np.copyto(z, x[:, H : 2 * H])
         ghn[...] = bhh[2 * H :]
     else:
-        gh = np.dot(buf["h"][p : p + n], WhhT)
+        gh = recur(buf["h"][p : p + n])
         np.add(x[:, :H], gh[:, :H], out=r)
         np.add(x[:, H : 2 * H], gh[:, H : 2 * H], out=z)
         np.add(gh[:, 2 * H :], bhh[2 * H :], out=ghn)
@@ -142,15 +144,15 @@ def gru_backward_step(buf, grad, a, b, p, Whh):
 
 
 # ---------------------------------------------------------------------------- lstm
-def lstm_forward_step(buf, a, b, p, WhhT, bhh):
-    n, H = b - a, WhhT.shape[0]
+def lstm_forward_step(buf, a, b, p, recur, bhh):
+    n, H = b - a, buf["h"].shape[1]
     x = buf["x"][a:b]  # input projections [i, f, g, o], left as they are
     gates = [buf[name][a:b] for name in "ifgo"]
     if p is None:
         for k, gate in enumerate(gates):
             np.copyto(gate, x[:, k * H : (k + 1) * H])
     else:
-        gh = np.dot(buf["h"][p : p + n], WhhT)
+        gh = recur(buf["h"][p : p + n])
         for k, gate in enumerate(gates):
             np.add(x[:, k * H : (k + 1) * H], gh[:, k * H : (k + 1) * H], out=gate)
     i, f, g, o = gates

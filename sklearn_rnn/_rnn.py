@@ -39,6 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._cells import CELLS
+from ._exact import ExactProduct
 
 # csr_array (SciPy >= 1.8) builds a little faster; csr_matrix gives the same product
 _CSR = getattr(sp, "csr_array", sp.csr_matrix)
@@ -320,9 +321,13 @@ def sequence_forward(cell, xp, Whh, bhh, batch):
         buf[name] = np.empty((n_packed, hidden), xp.dtype)
     buf["h"][n_packed] = 0.0
     WhhT, offsets, sizes = Whh.T, batch.offsets, batch.batch_sizes
+
+    def recur(h):
+        return np.dot(h, WhhT)
+
     for t in range(len(sizes)):
         cell.forward_step(buf, offsets[t], offsets[t] + sizes[t],
-                          offsets[t - 1] if t else None, WhhT, bhh)
+                          offsets[t - 1] if t else None, recur, bhh)
     return buf["h"], buf
 
 
@@ -418,17 +423,18 @@ def pool_backward(dfeatures, cache):
 
 
 # ---------------------------------------------------------------------- inputs
-def lookup_columns(matrix, ids, table=None):
-    """Column ``ids[p]`` of ``matrix`` for every position ``p``, shape (P, rows).
+def lookup_columns(matrix, ids, table=None, out=None):
+    """Column ``ids[p]`` of ``matrix`` for every position ``p``, shape (P, rows)
+    (written to ``out`` if given).
 
     With a subword ``table`` (see :func:`sklearn_rnn._text.subword_table`), id ``i``
     reads the mean of the columns of row ``i`` of the table instead: its own and its
     character n-grams'.
     """
     if table is None:
-        return np.take(matrix.T, ids, axis=0)
+        return np.take(matrix.T, ids, axis=0, out=out)
     used, inverse = np.unique(ids, return_inverse=True)
-    return np.asarray(table[used] @ matrix.T)[inverse.ravel()]
+    return np.take(np.asarray(table[used] @ matrix.T), inverse.ravel(), axis=0, out=out)
 
 
 def lookup_columns_backward(dvalues, ids, table=None):
@@ -455,24 +461,15 @@ def _lookup(params, ids=None, X=None, table=None):
     return None
 
 
-def _project(cell, params, sfx, ids, inputs, token_mask=None, table=None, out=None):
-    """Input projections ``Wxh x_t + bh`` of one direction, shape (P, G H) (written to
-    ``out`` if given)."""
+def _project(cell, params, sfx, ids, inputs, token_mask=None, table=None):
+    """Input projections ``Wxh x_t + bh`` of one direction, shape (P, G H)."""
     Wxh = params["Wxh" + sfx]
     if inputs is None:  # x_t one-hot: Wxh x_t is column ids[t] of Wxh
         xp = lookup_columns(Wxh, ids, table)
         if token_mask is not None:
             xp *= token_mask[:, None]
-        if out is not None:
-            out[...] = xp
-            xp = out
-    elif out is not None and inputs.dtype == out.dtype == Wxh.dtype:
-        xp = np.dot(inputs, Wxh.T, out=out)
-    else:  # numeric steps given in another float type than the weights'
+    else:
         xp = np.dot(inputs, Wxh.T)
-        if out is not None:
-            out[...] = xp
-            xp = out
     xp += cell.input_bias(params["bh" + sfx], params.get("bhh" + sfx))
     return xp
 
@@ -670,12 +667,23 @@ def loss_and_grads(params, batch, y, sample_weight, alpha=0.0, *, arch=TUTORIAL,
 
 
 # ----------------------------------------------------------------- prediction
+# the input projections of a prediction batch's distinct tokens are computed once, unless
+# they would hold more than this many numbers (then once per window of steps)
+_PROJECTION_BUDGET = 1 << 22
+
+
 def features_streaming(params, batch, arch=TUTORIAL, max_tokens=1 << 13, table=None):
     """The features of :func:`features_forward` without dropout, for prediction, in
     memory bounded whatever the lengths: one state per row is kept (and running
-    pooling sums and maxima), and inputs are looked up ``max_tokens / G`` packed steps
+    pooling sums and maxima), and inputs are projected ``max_tokens / G`` packed steps
     at a time (G gates), so a document of a million tokens costs no more than a short
     one.
+
+    Every number of a row depends on that row alone, bit for bit, whatever the other
+    rows of the batch, the threads or the CPU's BLAS kernel: every product of a float32
+    model is an :class:`~sklearn_rnn._exact.ExactProduct` (float64 models use BLAS, whose
+    differences are about 1e-16). The input projection of each distinct token is
+    computed once and shared by its occurrences.
 
     Returns
     -------
@@ -684,18 +692,65 @@ def features_streaming(params, batch, arch=TUTORIAL, max_tokens=1 << 13, table=N
     """
     cell = CELLS[arch.cell]
     rev = reverse_index(batch) if arch.bidirectional else None
+    distinct = None
+    if batch.ids is not None and "Wemb" in params:
+        used, inverse = np.unique(batch.ids, return_inverse=True)
+        if len(used) * params["Whh"].shape[0] <= _PROJECTION_BUDGET:
+            distinct = lookup_columns(params["Wemb"], used, table), inverse.ravel()
     parts = []
     for sfx in arch.directions:
-        ids = batch.ids if batch.ids is None or not sfx else batch.ids[rev]
-        X = batch.X if batch.X is None or not sfx else batch.X[rev]
-        parts.append(_stream_direction(cell, params, sfx, batch, ids, X, arch.pooling,
-                                       max_tokens, table))
+        project = _projector(cell, params, sfx, batch, rev if sfx else None, distinct, table)
+        parts.append(_stream_direction(cell, params, sfx, batch, project, arch.pooling,
+                                       max_tokens))
     return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
 
 
-def _stream_direction(cell, params, sfx, batch, ids, X, pooling, max_tokens, table):
+def _projector(cell, params, sfx, batch, rev, distinct, table):
+    """``project(lo, hi, out)``: writes to ``out`` the input projections ``Wxh x_t + bh``
+    of packed positions ``lo:hi`` of one direction (read through ``rev`` for the
+    backward one)."""
+    bias = cell.input_bias(params["bh" + sfx], params.get("bhh" + sfx))
+    Wxh = params["Wxh" + sfx]
+    product = ExactProduct(Wxh)
+    if batch.X is not None:
+        X = batch.X if rev is None else batch.X[rev]
+
+        def project(lo, hi, out):
+            out[...] = product(X[lo:hi])
+            out += bias
+
+        return project
+    ids = batch.ids if rev is None else batch.ids[rev]
+    if "Wemb" not in params:  # x_t one-hot: a column of Wxh, looked up
+
+        def project(lo, hi, out):
+            lookup_columns(Wxh, ids[lo:hi], table, out=out)
+            out += bias
+
+        return project
+
+    def project_distinct(embedded):
+        projected = product(embedded)
+        projected += bias
+        return projected
+
+    if distinct is None:  # too many distinct tokens: those of a window at a time
+
+        def project(lo, hi, out):
+            used, inverse = np.unique(ids[lo:hi], return_inverse=True)
+            embedded = lookup_columns(params["Wemb"], used, table)
+            np.take(project_distinct(embedded), inverse.ravel(), axis=0, out=out)
+
+        return project
+    projected = project_distinct(distinct[0])
+    index = distinct[1] if rev is None else distinct[1][rev]
+    return lambda lo, hi, out: np.take(projected, index[lo:hi], axis=0, out=out)
+
+
+def _stream_direction(cell, params, sfx, batch, project, pooling, max_tokens):
     Whh, bhh = params["Whh" + sfx], params.get("bhh" + sfx)
-    WhhT, hidden, dtype = Whh.T, Whh.shape[1], Whh.dtype
+    recur = ExactProduct(Whh, bounded=True)  # states never leave [-1, 1]
+    hidden, dtype = Whh.shape[1], Whh.dtype
     n_rows = len(batch.order)
     offsets, sizes = batch.offsets, batch.batch_sizes
     last = np.zeros((n_rows, hidden), dtype) if "last" in pooling else None
@@ -709,11 +764,8 @@ def _stream_direction(cell, params, sfx, batch, ids, X, pooling, max_tokens, tab
         stop = max(t + 1, bisect.bisect_right(offsets, offsets[t] + window_tokens) - 1)
         lo, hi = offsets[t], offsets[stop]
         n0 = sizes[t] if t else 0  # rows of the previous step carried in front
-        window = _lookup(params, None if ids is None else ids[lo:hi],
-                         None if X is None else X[lo:hi], table)
         xp = np.empty((n0 + hi - lo, Whh.shape[0]), dtype)
-        _project(cell, params, sfx, None if ids is None else ids[lo:hi], window, table=table,
-                 out=xp[n0:])
+        project(lo, hi, xp[n0:])
         buf = {"x": xp, "h": np.empty((n0 + hi - lo, hidden), dtype)}
         for name in cell.buffers:
             buf[name] = np.empty((len(xp), hidden), dtype)
@@ -723,7 +775,7 @@ def _stream_direction(cell, params, sfx, batch, ids, X, pooling, max_tokens, tab
             a = n0 + offsets[step] - lo
             b = a + sizes[step]
             p = None if step == 0 else (0 if step == t else n0 + offsets[step - 1] - lo)
-            cell.forward_step(buf, a, b, p, WhhT, bhh)
+            cell.forward_step(buf, a, b, p, recur, bhh)
             h = buf["h"][a:b]
             if last is not None:  # rows whose last step this is
                 ending = sizes[step + 1] if step + 1 < n_steps else 0
@@ -745,8 +797,11 @@ def _stream_direction(cell, params, sfx, batch, ids, X, pooling, max_tokens, tab
 def predict_proba(params, batch, arch=TUTORIAL, table=None):
     """Class probabilities, shape (N, C), for a packed batch, in packed order.
 
-    Finite weights give finite probabilities, however large: logits that overflow are
-    recomputed scaled. Raises ValueError if the features themselves overflowed.
+    A row's probabilities depend on that row alone (see :func:`features_streaming`);
+    for a float32 model the logits are the exact float64 sums of the fixed-point
+    products. Finite weights give finite probabilities, however large: logits that
+    overflow are recomputed scaled. Raises ValueError if the features themselves
+    overflowed.
     """
     features = features_streaming(params, batch, arch, table=table)
     if not np.isfinite(features).all():
@@ -756,13 +811,14 @@ def predict_proba(params, batch, arch=TUTORIAL, table=None):
             "limit). Fit again with a lower learning_rate_init, or with clip_value set; "
             "scale numeric input."
         )
-    logits, _ = output_forward(features, params["Why"], params["by"])
     # in float64 whatever the weights' type, so that every row sums to 1 to 1e-15
-    logits = logits.astype(np.float64)
+    logits = ExactProduct(params["Why"], bounded=True)(features, np.float64)
+    logits += params["by"]
     if not np.isfinite(logits).all():
         # the states are bounded, the output weights are not: divided by a power of two
         # (exactly) the logits are finite, and their differences from each row's
-        # largest, scaled back, are finite or -inf (a probability of 0)
+        # largest, scaled back, are finite or -inf (a probability of 0). Only float64
+        # weights get here: float32 ones give float64 logits far from overflowing
         Why, by = params["Why"].astype(np.float64), params["by"].astype(np.float64)
         exponent = np.frexp(max(np.abs(Why).max(), np.abs(by).max()))[1]
         small = (np.dot(features.astype(np.float64), np.ldexp(Why, -exponent).T)

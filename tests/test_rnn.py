@@ -561,3 +561,52 @@ def test_token_dropout_scales_the_looked_up_columns(bidirectional, scale):
     np.testing.assert_allclose(_rnn.features_forward(params, batch, arch, masks)[0],
                                _rnn.features_forward(scaled, batch, arch)[0],
                                rtol=1e-12, atol=1e-12)
+
+
+def _float32(params):
+    return {k: np.array(v, dtype=np.float32, order="K") for k, v in params.items()}
+
+
+@pytest.mark.parametrize("inputs", ["text", "embedded", "numeric"])
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_float32_prediction_of_a_row_is_the_same_in_any_batch(cell, inputs):
+    # every product of a float32 model's prediction is exact: a row's probabilities
+    # do not depend, bit for bit, on the other rows of its batch
+    arch = _rnn.Arch(cell, True, ("last", "max", "mean"))
+    lengths = [4, 0, 9, 2, 9, 1, 7, 3, 12, 5, 6, 8, 2, 11, 1, 4, 9, 10]
+    params, batch, _, _ = _case(23, arch, inputs, lengths=lengths)
+    params = _float32(params)
+    rng = np.random.default_rng(24)
+    if inputs == "numeric":
+        X = rng.normal(size=(len(lengths), 6, 2)).astype(np.float32)
+        pack = lambda rows: _rnn.pack_dense(X[rows])  # noqa: E731
+    else:
+        flat, starts, lens = _text_batch(rng, lengths, 6)
+        pack = lambda rows: _rnn.pack_ragged(flat, starts[rows], lens[rows])  # noqa: E731
+    every = np.arange(len(lengths))
+    batch = pack(every)
+    whole = np.empty((len(lengths), 3))
+    whole[batch.order] = _rnn.predict_proba(params, batch, arch)
+    for rows in ([0], [3, 1], rng.permutation(len(lengths))[:7], every[::-1]):
+        rows = np.asarray(rows)
+        part = pack(rows)
+        got = np.empty((len(rows), 3))
+        got[part.order] = _rnn.predict_proba(params, part, arch)
+        np.testing.assert_array_equal(got, whole[rows])
+
+
+def test_distinct_tokens_projected_once_or_a_window_at_a_time_alike(monkeypatch):
+    # a batch's distinct tokens are projected once, unless there are too many of them:
+    # then a window's at a time, with the same result
+    arch = _rnn.Arch("gru", True, ("max", "mean"))
+    params, batch, _, _ = _case(25, arch, "embedded", lengths=[30, 0, 9, 17, 4])
+    for dtype in (np.float64, np.float32):
+        p = {k: np.array(v, dtype=dtype, order="K") for k, v in params.items()}
+        once = _rnn.features_streaming(p, batch, arch, max_tokens=12)
+        monkeypatch.setattr(_rnn, "_PROJECTION_BUDGET", 0)
+        windows = _rnn.features_streaming(p, batch, arch, max_tokens=12)
+        monkeypatch.undo()
+        np.testing.assert_array_equal(windows, once)
+        trained = _rnn.features_forward(p, batch, arch)[0]
+        np.testing.assert_allclose(once, trained, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                                   atol=1e-6 if dtype == np.float32 else 1e-12)
