@@ -201,12 +201,19 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         as the first), 20 without.
 
     early_stopping : 'auto' or bool, default='auto'
-        Set aside a stratified ``validation_fraction`` of the training data (drawn from
-        ``random_state``), monitor the loss on it, and keep the weights of the epoch
-        with the lowest validation loss. ``'auto'`` does so when there are more than
-        10,000 distinct training samples (as ``HistGradientBoostingClassifier``): a
-        recurrent network overfits a large corpus within a few epochs, while the
-        training loss keeps falling. Ignored by ``partial_fit``.
+        Set aside a stratified ``validation_fraction`` of the distinct training samples
+        (drawn from ``random_state``), monitor the loss on it, and keep the weights of
+        the epoch with the lowest validation loss. Where the samples are too few to
+        stratify (a class with one sample, or fewer validation or training samples than
+        classes), the split is drawn at random, unstratified, with a warning; where even
+        that leaves no validation sample or fewer than 2 classes to train on, training
+        goes on without validation, exactly as with ``False``, with a warning. The split
+        depends only on the distinct samples and ``random_state``, so integer sample
+        weights and repeated samples give the same model. ``'auto'`` holds out a
+        validation split when there are more than 10,000 distinct training samples (as
+        ``HistGradientBoostingClassifier``): a recurrent network overfits a large corpus
+        within a few epochs, while the training loss keeps falling. Ignored by
+        ``partial_fit``.
 
     validation_fraction : float, default=0.1
         Share of the training data set aside with ``early_stopping``.
@@ -921,10 +928,12 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             len(seqs) > _AUTO_EARLY_STOPPING if self.early_stopping == "auto"
             else self.early_stopping
         )
+        split = _validation_split(y, self.validation_fraction, rng) if early else None
+        early = split is not None
         if early:
             if self.validation_loss_curve_ is None:  # a new fit, or warm after none
                 self.validation_loss_curve_, self.validation_scores_ = [], []
-            train, val = _validation_split(y, self.validation_fraction, rng)
+            train, val = split
             val_data = (seqs.subset(val), y[val], sample_weight[val])
             seqs, y, sample_weight = seqs.subset(train), y[train], sample_weight[train]
         batch_size = self._batch_size_for(len(seqs))
@@ -1138,18 +1147,43 @@ def _check_vocabulary(vocabulary):
 
 
 def _validation_split(y, fraction, rng):
-    """Stratified (train, validation) index arrays of the canonical training set."""
+    """(train, validation) index arrays of the canonical training set, or None.
+
+    Stratified where scikit-learn can stratify (every class has 2 samples, and each
+    part room for one of every class); else a plain random split drawn from the same
+    ``rng``; None, training without validation, when that leaves no validation sample
+    or fewer than 2 classes to train on (``rng`` is then left as it was). Each fallback
+    warns, saying why.
+    """
     index = np.arange(len(y))
+    state = rng.get_state()
+    unstratified = None
     try:
-        train, val = train_test_split(index, test_size=fraction, stratify=y, random_state=rng)
-    except ValueError as exc:
-        raise ValueError(
-            f"early_stopping could not set aside a stratified validation_fraction="
-            f"{fraction} of {len(y)} distinct samples: {exc} Use more data, a larger "
-            "validation_fraction, or early_stopping=False."
-        ) from exc
-    if len(np.unique(y[train])) < 2:
-        raise ValueError("early_stopping left fewer than 2 classes to train on.")
+        split = train_test_split(index, test_size=fraction, stratify=y, random_state=rng)
+    except ValueError as exc:  # raised before anything is drawn from rng
+        unstratified = str(exc)
+        try:
+            split = train_test_split(index, test_size=fraction, random_state=rng)
+        except ValueError:  # an empty part
+            split = None
+    if split is None or len(np.unique(y[split[0]])) < 2:
+        warnings.warn(
+            f"early_stopping: a validation_fraction={fraction} of {len(y)} distinct "
+            "samples leaves no validation sample or fewer than 2 classes to train on; "
+            "training without validation, monitoring the training loss as "
+            "early_stopping=False does.",
+            UserWarning,
+        )
+        rng.set_state(state)  # nothing drawn: the fit goes on as with early_stopping=False
+        return None
+    if unstratified is not None:
+        warnings.warn(
+            f"early_stopping: a stratified validation_fraction={fraction} of {len(y)} "
+            f"distinct samples is impossible ({unstratified}); the validation set is "
+            "drawn at random, unstratified, instead.",
+            UserWarning,
+        )
+    train, val = split
     return np.sort(train), np.sort(val)
 
 
