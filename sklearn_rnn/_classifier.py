@@ -229,8 +229,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
 
     class_weight : dict, 'balanced' or None, default=None
         Weight of each class in the loss, multiplied with ``sample_weight``.
-        ``'balanced'`` uses ``n_samples / (n_classes * np.bincount(y))``, and is not
-        available to ``partial_fit``.
+        ``'balanced'`` uses ``n_samples / (n_classes * np.bincount(y))`` over the samples
+        of positive ``sample_weight``, and is not available to ``partial_fit``.
 
     shuffle : bool, default=True
         Whether to shuffle the samples every epoch (mini-batch training only).
@@ -279,7 +279,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
 
     min_df : int or float, default=2
         Keep tokens found in at least this many documents (int) or this fraction of
-        documents (float) in the vocabulary; the rest share the unknown-word column
+        documents (float) in the vocabulary, counting only documents of positive
+        ``sample_weight``; the rest share the unknown-word column
         (and, with ``subword_ngrams``, still read their own n-grams).
 
     max_len : int or None, default=None
@@ -649,7 +650,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
             Class labels (bool, int or str), at least two classes.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample in the loss.
+            Non-negative weight of each sample in the loss. A sample of weight zero is
+            dropped: it counts neither for the vocabulary (``min_df``,
+            ``max_features``) nor for ``class_weight='balanced'``.
 
         Returns
         -------
@@ -677,7 +680,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             Every class of the whole data; needed on the first call unless this batch
             holds them all (they are then taken from ``y``).
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample in the loss.
+            Non-negative weight of each sample in the loss; a sample of weight zero
+            is dropped, as in ``fit``.
 
         Returns
         -------
@@ -710,6 +714,12 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             self.classes_ = np.unique(classes)
             _check_labels(y, self.classes_)
             y_index = np.searchsorted(self.classes_, y)
+        # a sample of weight zero is dropped before anything is learned from the data:
+        # it counts neither for the vocabulary nor for the class weights
+        rows = np.flatnonzero(sample_weight > 0)
+        if len(rows) < len(y):
+            data = data.subset(rows) if kind == "text" else data[rows]
+            y, y_index, sample_weight = y[rows], y_index[rows], sample_weight[rows]
         sample_weight = sample_weight * self._class_weights(y, y_index, partial)
         if not partial:
             present = np.flatnonzero(np.bincount(y_index[sample_weight > 0],
@@ -721,9 +731,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                     f"{self.classes_[present]!r}."
                 )
         seqs = self._sequences(kind, data, fitting=not continuing)
-        lengths = seqs.lengths  # in the caller's order, to name a document
+        lengths = seqs.lengths  # those of X[rows], to name a document
         seqs, y_index, sample_weight = canonical(seqs, y_index, sample_weight)
-        self._check_training_memory(seqs, lengths)
+        self._check_training_memory(seqs, lengths, rows)
 
         rng = check_random_state(self.random_state)
         if continuing:
@@ -785,13 +795,14 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             self._raw_weights = params  # partial_fit goes on from the weights, not the average
         return self
 
-    def _check_training_memory(self, seqs, lengths):
+    def _check_training_memory(self, seqs, lengths, rows):
         """Refuse, before allocating, a fit whose batches cannot fit in memory.
 
         Backpropagation through time keeps every time step's activations of a batch, so
         a batch costs about ``per_token`` bytes (measured per cell, rounded up) per token;
         the batches of one epoch hold at most the ``batch_size`` longest sequences
-        together. Prediction is not limited: it streams.
+        together. Prediction is not limited: it streams. ``lengths`` are those of the
+        samples ``X[rows]`` (the ones of positive weight).
         """
         batch_size = self._batch_size_for(len(seqs))
         longest = np.sort(lengths)[::-1][:batch_size]
@@ -809,14 +820,14 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         per_token = itemsize * (self.hidden_size * per_step + n_dirs * inputs) + 128
         if n_tokens * per_token <= _TRAIN_MEMORY_LIMIT:
             return
-        first = int(np.argmax(lengths))
+        top = int(np.argmax(lengths))
         what = "tokens" if seqs.text else "time steps"
         fits = max(1, _TRAIN_MEMORY_LIMIT // (per_token * batch_size))
         advice = (f"Keep the last max_len={fits:,} tokens of each document (or lower "
                   "batch_size)" if seqs.text else
                   f"Use sequences of at most {fits:,} time steps (or lower batch_size)")
         raise ValueError(
-            f"X[{first}] has {int(lengths[first]):,} {what}: training on it would need "
+            f"X[{rows[top]}] has {int(lengths[top]):,} {what}: training on it would need "
             f"about {n_tokens * per_token / 2**30:.1f} GiB, over the limit of "
             f"{_TRAIN_MEMORY_LIMIT / 2**30:g} GiB (backpropagation through time keeps "
             f"every step's activations of a batch: {n_tokens:,} {what} in the "

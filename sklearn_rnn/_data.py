@@ -35,6 +35,12 @@ class TextInput:
     def __len__(self):
         return len(self.documents if self.token_lists is None else self.token_lists)
 
+    def subset(self, index):
+        """The documents at positions ``index``."""
+        if self.token_lists is not None:
+            return TextInput(token_lists=[self.token_lists[i] for i in index])
+        return TextInput(documents=[self.documents[i] for i in index], analyzer=self.analyzer)
+
     def tokens(self, start=0, stop=None):
         """Token lists of the documents ``start:stop``."""
         if self.token_lists is not None:
