@@ -93,7 +93,10 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
     ``X`` may be
 
     - text: a list, tuple, 1-D array or pandas Series of ``str`` documents
-      (or a one-column 2-D array or DataFrame of them). Documents are tokenized with
+      (or a one-column 2-D array or DataFrame of them). ``bytes`` documents (also an
+      array of dtype ``S``) are read as UTF-8, as ``CountVectorizer`` reads them by
+      default; bytes that are not valid UTF-8 raise a ``ValueError`` naming the
+      document. Documents are tokenized with
       scikit-learn's ``CountVectorizer`` preprocessor and tokenizer, in order; token
       ``w`` enters as the one-hot vector of column ``vocabulary_[w]`` of ``Wxh``, looked
       up by index. Tokens outside the vocabulary share one extra, unknown-word column.
@@ -101,7 +104,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
       ``murmurhash3_32(w, positive=True) % hash_buckets``;
     - pre-tokenised text: a list of token lists (of any lengths), or a 2-D array of
       strings (or objects) with several columns, each cell one token; ``None`` and NaN
-      tokens are skipped;
+      tokens are skipped. To an estimator fitted on text, lists without any token
+      (``[[], []]``) are empty documents;
     - numeric sequences: a 2-D array of shape ``(n_samples, n_timesteps)`` (one value
       per step) or a 3-D array of shape ``(n_samples, n_timesteps, n_features)``.
 
@@ -497,8 +501,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         ``reset`` (a new fit) accepts either kind and forgets what an earlier fit saw;
         otherwise ``X`` must be of the kind, and shape, the estimator was fitted on.
         """
-        text = text_input(X, self._analyzer)
         fitted_text = not reset and self._fitted_on_text()
+        text = text_input(X, self._analyzer, fitted_on_text=fitted_text)
         if text is not None:
             if len(text) == 0:
                 raise ValueError("Found 0 documents (samples) in X; at least 1 is required.")
