@@ -602,9 +602,11 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                 tokens, self.min_df, self.max_features, self.max_len, oov=subwords)
         if subwords:
             in_order = sorted(self.vocabulary_, key=self.vocabulary_.__getitem__)
-            self._subword_rows = subword_table(
+            rows = subword_table(
                 len(in_order), [], in_order, *self._subword_args
             )[: len(in_order)].astype(self.dtype)
+            # plain arrays: a saved model holds no SciPy type to trust
+            self._subword_rows = (rows.data, rows.indices, rows.indptr, rows.shape)
         if encoded is None:  # a fixed vocabulary
             return self._encode(tokens)
         return Sequences(encoded, self._subword_table(oov_tokens[0]) if subwords else None)
@@ -636,9 +638,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
     def _subword_table(self, oov_tokens):
         """The fitted vocabulary's subword rows, then the unknown word's and those of
         ``oov_tokens`` (ids ``len(vocabulary_) + 1 + j``)."""
+        rows = _subword_rows(self._subword_rows)
         extra = subword_table(len(self.vocabulary_), oov_tokens, [], *self._subword_args)
-        return sp.vstack([self._subword_rows, extra.astype(self._subword_rows.dtype)],
-                         format="csr")
+        return sp.vstack([rows, extra.astype(rows.dtype)], format="csr")
 
     # --------------------------------------------------------------- training
     @_fit_context(prefer_skip_nested_validation=True)
@@ -1200,6 +1202,16 @@ def _validation_split(y, fraction, rng):
         )
     train, val = split
     return np.sort(train), np.sort(val)
+
+
+def _subword_rows(stored):
+    """The vocabulary's subword rows as a CSR matrix, from the ``(data, indices, indptr,
+    shape)`` a fit stores, or the CSR matrix itself, which models saved by earlier
+    versions hold."""
+    if sp.issparse(stored):
+        return stored
+    data, indices, indptr, shape = stored
+    return sp.csr_matrix((data, indices, indptr), shape=shape)
 
 
 def _labelled_batches(seqs, y, sample_weight, indices):
