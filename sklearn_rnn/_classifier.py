@@ -93,7 +93,10 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
     ``X`` may be
 
     - text: a list, tuple, 1-D array or pandas Series of ``str`` documents
-      (or a one-column 2-D array or DataFrame of them). Documents are tokenized with
+      (or a one-column 2-D array or DataFrame of them). ``bytes`` documents (also an
+      array of dtype ``S``) are read as UTF-8, as ``CountVectorizer`` reads them by
+      default; bytes that are not valid UTF-8 raise a ``ValueError`` naming the
+      document. Documents are tokenized with
       scikit-learn's ``CountVectorizer`` preprocessor and tokenizer, in order; token
       ``w`` enters as the one-hot vector of column ``vocabulary_[w]`` of ``Wxh``, looked
       up by index. Tokens outside the vocabulary share one extra, unknown-word column.
@@ -101,7 +104,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
       ``murmurhash3_32(w, positive=True) % hash_buckets``;
     - pre-tokenised text: a list of token lists (of any lengths), or a 2-D array of
       strings (or objects) with several columns, each cell one token; ``None`` and NaN
-      tokens are skipped;
+      tokens are skipped. To an estimator fitted on text, lists without any token
+      (``[[], []]``) are empty documents;
     - numeric sequences: a 2-D array of shape ``(n_samples, n_timesteps)`` (one value
       per step) or a 3-D array of shape ``(n_samples, n_timesteps, n_features)``.
 
@@ -201,12 +205,19 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         as the first), 20 without.
 
     early_stopping : 'auto' or bool, default='auto'
-        Set aside a stratified ``validation_fraction`` of the training data (drawn from
-        ``random_state``), monitor the loss on it, and keep the weights of the epoch
-        with the lowest validation loss. ``'auto'`` does so when there are more than
-        10,000 distinct training samples (as ``HistGradientBoostingClassifier``): a
-        recurrent network overfits a large corpus within a few epochs, while the
-        training loss keeps falling. Ignored by ``partial_fit``.
+        Set aside a stratified ``validation_fraction`` of the distinct training samples
+        (drawn from ``random_state``), monitor the loss on it, and keep the weights of
+        the epoch with the lowest validation loss. Where the samples are too few to
+        stratify (a class with one sample, or fewer validation or training samples than
+        classes), the split is drawn at random, unstratified, with a warning; where even
+        that leaves no validation sample or fewer than 2 classes to train on, training
+        goes on without validation, exactly as with ``False``, with a warning. The split
+        depends only on the distinct samples and ``random_state``, so integer sample
+        weights and repeated samples give the same model. ``'auto'`` holds out a
+        validation split when there are more than 10,000 distinct training samples (as
+        ``HistGradientBoostingClassifier``): a recurrent network overfits a large corpus
+        within a few epochs, while the training loss keeps falling. Ignored by
+        ``partial_fit``.
 
     validation_fraction : float, default=0.1
         Share of the training data set aside with ``early_stopping``.
@@ -222,8 +233,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
 
     class_weight : dict, 'balanced' or None, default=None
         Weight of each class in the loss, multiplied with ``sample_weight``.
-        ``'balanced'`` uses ``n_samples / (n_classes * np.bincount(y))``, and is not
-        available to ``partial_fit``.
+        ``'balanced'`` uses ``n_samples / (n_classes * np.bincount(y))`` over the samples
+        of positive ``sample_weight``, and is not available to ``partial_fit``.
 
     shuffle : bool, default=True
         Whether to shuffle the samples every epoch (mini-batch training only).
@@ -272,7 +283,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
 
     min_df : int or float, default=2
         Keep tokens found in at least this many documents (int) or this fraction of
-        documents (float) in the vocabulary; the rest share the unknown-word column
+        documents (float) in the vocabulary, counting only documents of positive
+        ``sample_weight``; the rest share the unknown-word column
         (and, with ``subword_ngrams``, still read their own n-grams).
 
     max_len : int or None, default=None
@@ -491,8 +503,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         ``reset`` (a new fit) accepts either kind and forgets what an earlier fit saw;
         otherwise ``X`` must be of the kind, and shape, the estimator was fitted on.
         """
-        text = text_input(X, self._analyzer)
         fitted_text = not reset and self._fitted_on_text()
+        text = text_input(X, self._analyzer, fitted_on_text=fitted_text)
         if text is not None:
             if len(text) == 0:
                 raise ValueError("Found 0 documents (samples) in X; at least 1 is required.")
@@ -592,9 +604,11 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                 tokens, self.min_df, self.max_features, self.max_len, oov=subwords)
         if subwords:
             in_order = sorted(self.vocabulary_, key=self.vocabulary_.__getitem__)
-            self._subword_rows = subword_table(
+            rows = subword_table(
                 len(in_order), [], in_order, *self._subword_args
             )[: len(in_order)].astype(self.dtype)
+            # plain arrays: a saved model holds no SciPy type to trust
+            self._subword_rows = (rows.data, rows.indices, rows.indptr, rows.shape)
         if encoded is None:  # a fixed vocabulary
             return self._encode(tokens)
         return Sequences(encoded, self._subword_table(oov_tokens[0]) if subwords else None)
@@ -626,9 +640,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
     def _subword_table(self, oov_tokens):
         """The fitted vocabulary's subword rows, then the unknown word's and those of
         ``oov_tokens`` (ids ``len(vocabulary_) + 1 + j``)."""
+        rows = _subword_rows(self._subword_rows)
         extra = subword_table(len(self.vocabulary_), oov_tokens, [], *self._subword_args)
-        return sp.vstack([self._subword_rows, extra.astype(self._subword_rows.dtype)],
-                         format="csr")
+        return sp.vstack([rows, extra.astype(rows.dtype)], format="csr")
 
     # --------------------------------------------------------------- training
     @_fit_context(prefer_skip_nested_validation=True)
@@ -644,7 +658,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
             Class labels (bool, int or str), at least two classes.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample in the loss.
+            Non-negative weight of each sample in the loss. A sample of weight zero is
+            dropped: it counts neither for the vocabulary (``min_df``,
+            ``max_features``) nor for ``class_weight='balanced'``.
 
         Returns
         -------
@@ -672,7 +688,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             Every class of the whole data; needed on the first call unless this batch
             holds them all (they are then taken from ``y``).
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample in the loss.
+            Non-negative weight of each sample in the loss; a sample of weight zero
+            is dropped, as in ``fit``.
 
         Returns
         -------
@@ -705,6 +722,12 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             self.classes_ = np.unique(classes)
             _check_labels(y, self.classes_)
             y_index = np.searchsorted(self.classes_, y)
+        # a sample of weight zero is dropped before anything is learned from the data:
+        # it counts neither for the vocabulary nor for the class weights
+        rows = np.flatnonzero(sample_weight > 0)
+        if len(rows) < len(y):
+            data = data.subset(rows) if kind == "text" else data[rows]
+            y, y_index, sample_weight = y[rows], y_index[rows], sample_weight[rows]
         sample_weight = sample_weight * self._class_weights(y, y_index, partial)
         if not partial:
             present = np.flatnonzero(np.bincount(y_index[sample_weight > 0],
@@ -716,9 +739,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                     f"{self.classes_[present]!r}."
                 )
         seqs = self._sequences(kind, data, fitting=not continuing)
-        lengths = seqs.lengths  # in the caller's order, to name a document
+        lengths = seqs.lengths  # those of X[rows], to name a document
         seqs, y_index, sample_weight = canonical(seqs, y_index, sample_weight)
-        self._check_training_memory(seqs, lengths)
+        self._check_training_memory(seqs, lengths, rows)
 
         rng = check_random_state(self.random_state)
         if continuing:
@@ -780,13 +803,14 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             self._raw_weights = params  # partial_fit goes on from the weights, not the average
         return self
 
-    def _check_training_memory(self, seqs, lengths):
+    def _check_training_memory(self, seqs, lengths, rows):
         """Refuse, before allocating, a fit whose batches cannot fit in memory.
 
         Backpropagation through time keeps every time step's activations of a batch, so
         a batch costs about ``per_token`` bytes (measured per cell, rounded up) per token;
         the batches of one epoch hold at most the ``batch_size`` longest sequences
-        together. Prediction is not limited: it streams.
+        together. Prediction is not limited: it streams. ``lengths`` are those of the
+        samples ``X[rows]`` (the ones of positive weight).
         """
         batch_size = self._batch_size_for(len(seqs))
         longest = np.sort(lengths)[::-1][:batch_size]
@@ -804,14 +828,14 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         per_token = itemsize * (self.hidden_size * per_step + n_dirs * inputs) + 128
         if n_tokens * per_token <= _TRAIN_MEMORY_LIMIT:
             return
-        first = int(np.argmax(lengths))
+        top = int(np.argmax(lengths))
         what = "tokens" if seqs.text else "time steps"
         fits = max(1, _TRAIN_MEMORY_LIMIT // (per_token * batch_size))
         advice = (f"Keep the last max_len={fits:,} tokens of each document (or lower "
                   "batch_size)" if seqs.text else
                   f"Use sequences of at most {fits:,} time steps (or lower batch_size)")
         raise ValueError(
-            f"X[{first}] has {int(lengths[first]):,} {what}: training on it would need "
+            f"X[{rows[top]}] has {int(lengths[top]):,} {what}: training on it would need "
             f"about {n_tokens * per_token / 2**30:.1f} GiB, over the limit of "
             f"{_TRAIN_MEMORY_LIMIT / 2**30:g} GiB (backpropagation through time keeps "
             f"every step's activations of a batch: {n_tokens:,} {what} in the "
@@ -923,10 +947,12 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             len(seqs) > _AUTO_EARLY_STOPPING if self.early_stopping == "auto"
             else self.early_stopping
         )
+        split = _validation_split(y, self.validation_fraction, rng) if early else None
+        early = split is not None
         if early:
             if self.validation_loss_curve_ is None:  # a new fit, or warm after none
                 self.validation_loss_curve_, self.validation_scores_ = [], []
-            train, val = _validation_split(y, self.validation_fraction, rng)
+            train, val = split
             val_data = (seqs.subset(val), y[val], sample_weight[val])
             seqs, y, sample_weight = seqs.subset(train), y[train], sample_weight[train]
         batch_size = self._batch_size_for(len(seqs))
@@ -1140,19 +1166,54 @@ def _check_vocabulary(vocabulary):
 
 
 def _validation_split(y, fraction, rng):
-    """Stratified (train, validation) index arrays of the canonical training set."""
+    """(train, validation) index arrays of the canonical training set, or None.
+
+    Stratified where scikit-learn can stratify (every class has 2 samples, and each
+    part room for one of every class); else a plain random split drawn from the same
+    ``rng``; None, training without validation, when that leaves no validation sample
+    or fewer than 2 classes to train on (``rng`` is then left as it was). Each fallback
+    warns, saying why.
+    """
     index = np.arange(len(y))
+    state = rng.get_state()
+    unstratified = None
     try:
-        train, val = train_test_split(index, test_size=fraction, stratify=y, random_state=rng)
-    except ValueError as exc:
-        raise ValueError(
-            f"early_stopping could not set aside a stratified validation_fraction="
-            f"{fraction} of {len(y)} distinct samples: {exc} Use more data, a larger "
-            "validation_fraction, or early_stopping=False."
-        ) from exc
-    if len(np.unique(y[train])) < 2:
-        raise ValueError("early_stopping left fewer than 2 classes to train on.")
+        split = train_test_split(index, test_size=fraction, stratify=y, random_state=rng)
+    except ValueError as exc:  # raised before anything is drawn from rng
+        unstratified = str(exc)
+        try:
+            split = train_test_split(index, test_size=fraction, random_state=rng)
+        except ValueError:  # an empty part
+            split = None
+    if split is None or len(np.unique(y[split[0]])) < 2:
+        warnings.warn(
+            f"early_stopping: a validation_fraction={fraction} of {len(y)} distinct "
+            "samples leaves no validation sample or fewer than 2 classes to train on; "
+            "training without validation, monitoring the training loss as "
+            "early_stopping=False does.",
+            UserWarning,
+        )
+        rng.set_state(state)  # nothing drawn: the fit goes on as with early_stopping=False
+        return None
+    if unstratified is not None:
+        warnings.warn(
+            f"early_stopping: a stratified validation_fraction={fraction} of {len(y)} "
+            f"distinct samples is impossible ({unstratified}); the validation set is "
+            "drawn at random, unstratified, instead.",
+            UserWarning,
+        )
+    train, val = split
     return np.sort(train), np.sort(val)
+
+
+def _subword_rows(stored):
+    """The vocabulary's subword rows as a CSR matrix, from the ``(data, indices, indptr,
+    shape)`` a fit stores, or the CSR matrix itself, which models saved by earlier
+    versions hold."""
+    if sp.issparse(stored):
+        return stored
+    data, indices, indptr, shape = stored
+    return sp.csr_matrix((data, indices, indptr), shape=shape)
 
 
 def _labelled_batches(seqs, y, sample_weight, indices):

@@ -28,9 +28,8 @@ PROG = "python -m sklearn_rnn"
 
 # The types outside skops' defaults that a fitted RNNSentimentClassifier holds, as
 # skops.io.get_untrusted_types names them: what `predict` trusts when it loads a .skops
-# file (the CSR matrix is the subword n-gram table).
+# file. They are the package's own.
 SKOPS_TRUSTED_TYPES = [
-    "scipy.sparse._csr.csr_matrix",
     "sklearn_rnn._classifier.RNNSentimentClassifier",
     "sklearn_rnn._rnn.Arch",
 ]

@@ -1,8 +1,8 @@
 """What ``X`` is, and the batches made from it.
 
 - :func:`text_input` decides whether ``X`` is text (documents, or pre-tokenised token
-  lists or rows);
-  anything else is numeric and goes to ``validate_data``.
+  lists or rows; ``str``, or ``bytes`` read as UTF-8); anything else is numeric and goes
+  to ``validate_data``.
 - :class:`Sequences` holds a corpus as token ids or a numeric array and packs any subset
   of it into a :class:`~sklearn_rnn._rnn.PackedBatch`.
 - :func:`canonical` makes a training set independent of sample order;
@@ -35,6 +35,12 @@ class TextInput:
     def __len__(self):
         return len(self.documents if self.token_lists is None else self.token_lists)
 
+    def subset(self, index):
+        """The documents at positions ``index``."""
+        if self.token_lists is not None:
+            return TextInput(token_lists=[self.token_lists[i] for i in index])
+        return TextInput(documents=[self.documents[i] for i in index], analyzer=self.analyzer)
+
     def tokens(self, start=0, stop=None):
         """Token lists of the documents ``start:stop``."""
         if self.token_lists is not None:
@@ -42,8 +48,11 @@ class TextInput:
         return list(map(self.analyzer, self.documents[start:stop]))
 
 
-def text_input(X, analyzer_factory):
+def text_input(X, analyzer_factory, fitted_on_text=False):
     """A :class:`TextInput` if ``X`` is text, else None (numeric, for ``validate_data``).
+
+    Documents and tokens may be ``str`` or ``bytes``; bytes are read as UTF-8, as
+    ``CountVectorizer`` reads them by default.
 
     Parameters
     ----------
@@ -51,6 +60,9 @@ def text_input(X, analyzer_factory):
         What the user passed.
     analyzer_factory : callable
         Returns the analyzer (document -> tokens); called only for documents.
+    fitted_on_text : bool, default=False
+        Whether ``X`` goes to an estimator fitted on text: token lists that are all
+        empty (``[[]]``) are then empty documents, not numeric input.
     """
     if isinstance(X, (str, bytes)):
         raise ValueError("Iterable over raw text documents expected, string object received.")
@@ -76,11 +88,12 @@ def text_input(X, analyzer_factory):
         docs = X if isinstance(X, (list, tuple)) else list(X)
         if len(docs) == 0:
             return TextInput(token_lists=[])
-        if all(isinstance(doc, (list, tuple)) for doc in docs) and any(
-            isinstance(tok, str) for doc in docs for tok in doc
+        if all(isinstance(doc, (list, tuple)) for doc in docs) and (
+            any(isinstance(tok, (str, bytes)) for doc in docs for tok in doc)
+            or (fitted_on_text and not any(docs))
         ):  # lists of tokens, of any lengths
-            return TextInput(token_lists=list(map(_str_tokens, docs)))
-        if not any(isinstance(doc, str) for doc in docs):
+            return TextInput(token_lists=[_str_tokens(doc, i) for i, doc in enumerate(docs)])
+        if not any(isinstance(doc, (str, bytes)) for doc in docs):
             return None  # numeric: validate_data decides
         return TextInput(documents=_check_documents(docs), analyzer=analyzer_factory())
     if ndim == 2:
@@ -93,16 +106,31 @@ def text_input(X, analyzer_factory):
         if X.shape[1] == 1:  # one column of documents
             return TextInput(documents=_check_documents(list(X[:, 0])),
                              analyzer=analyzer_factory())
-        return TextInput(token_lists=[[str(tok) for tok in row if not _is_missing(tok)]
-                                      for row in X])
+        return TextInput(token_lists=[[_as_str(tok, i) for tok in row if not _is_missing(tok)]
+                                      for i, row in enumerate(X)])
     return None
 
 
-def _str_tokens(doc):
-    """A document's tokens as ``str``, ``None`` and NaN skipped."""
+def _str_tokens(doc, i):
+    """The tokens of document ``i`` as ``str``, ``None`` and NaN skipped."""
     if set(map(type, doc)) <= {str}:  # the common case, checked without a Python loop
         return list(doc)
-    return [str(tok) for tok in doc if not _is_missing(tok)]
+    return [_as_str(tok, i) for tok in doc if not _is_missing(tok)]
+
+
+def _as_str(value, i):
+    """A token of document ``i`` as ``str``: bytes read as UTF-8, anything else by
+    ``str``."""
+    if isinstance(value, bytes):
+        return _decode(value, i)
+    return str(value)
+
+
+def _decode(value, i):
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"X[{i}] is not valid UTF-8: {exc}") from None
 
 
 def _is_missing(value):
@@ -110,15 +138,22 @@ def _is_missing(value):
 
 
 def _check_documents(docs):
-    """``docs`` if every one is a ``str``; else an error naming the first that is not."""
-    if not all(isinstance(doc, str) for doc in docs):
-        i, doc = next((i, d) for i, d in enumerate(docs) if not isinstance(d, str))
-        what = "None" if doc is None else f"{type(doc).__name__} {repr(doc)[:40]}"
-        raise ValueError(
-            f"X[{i}] is {what}: every document must be a str (use '' for an empty "
-            "document)."
-        )
-    return docs
+    """``docs`` as ``str``, bytes read as UTF-8; else an error naming the first that is
+    neither, or not valid UTF-8."""
+    if all(isinstance(doc, str) for doc in docs):
+        return docs
+    checked = []
+    for i, doc in enumerate(docs):
+        if isinstance(doc, bytes):
+            doc = _decode(doc, i)
+        elif not isinstance(doc, str):
+            what = "None" if doc is None else f"{type(doc).__name__} {repr(doc)[:40]}"
+            raise ValueError(
+                f"X[{i}] is {what}: every document must be a str (use '' for an empty "
+                "document)."
+            )
+        checked.append(doc)
+    return checked
 
 
 class Sequences:

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from models import TUTORIAL_MODEL
@@ -122,6 +123,62 @@ def test_integer_weights_equal_repeated_documents():
         np.repeat(DOCS, w), np.repeat(LABELS, w)
     )
     np.testing.assert_allclose(a.predict_proba(DOCS), b.predict_proba(DOCS), rtol=1e-12)
+
+
+def _zero_weight_corpus(seed_data, tokenised):
+    """The tutorial's training documents, a fifth of them weighing zero, and five more
+    of weight zero whose words would pass ``min_df`` (and ``max_features``: "zebra"
+    would be the most frequent word); with ``tokenised``, as token lists."""
+    X_train, _, y_train, _ = seed_data
+    X = list(X_train) + ["zebra quokka", "zebra quokka ran", "quokka zebra",
+                         " ".join(["zebra"] * 30), "a quokka"]
+    y = np.append(y_train, [True, False, True, False, True])
+    w = np.where(np.arange(len(X)) % 5 == 0, 0.0, 1.0)
+    w[len(X_train):] = 0.0
+    if tokenised:
+        X = [doc.split() for doc in X]
+    return X, y, w
+
+
+def _assert_same_fit(a, b, X):
+    assert getattr(a, "vocabulary_", None) == getattr(b, "vocabulary_", None)
+    assert a.weights_.keys() == b.weights_.keys()
+    for name in a.weights_:
+        np.testing.assert_array_equal(a.weights_[name], b.weights_[name], err_msg=name)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+@pytest.mark.parametrize("tokenised", [False, True])
+@pytest.mark.parametrize("params", [dict(min_df=2), dict(min_df=0.05),
+                                    dict(min_df=2, subword_ngrams=None, max_features=12),
+                                    dict(hash_buckets=64, class_weight="balanced")])
+def test_a_zero_weight_document_is_a_dropped_document(seed_data, tokenised, params):
+    X, y, w = _zero_weight_corpus(seed_data, tokenised)
+    kept = w > 0
+    clf = RNNSentimentClassifier(hidden_size=8, max_iter=10, random_state=0, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weighted = clone(clf).fit(X, y, sample_weight=w)
+        dropped = clone(clf).fit([x for x, k in zip(X, kept) if k], y[kept])
+    _assert_same_fit(weighted, dropped, X)
+
+
+def test_a_zero_weight_document_is_not_refused_for_its_length(monkeypatch):
+    from sklearn_rnn import _classifier
+
+    monkeypatch.setattr(_classifier, "_TRAIN_MEMORY_LIMIT", 8 * 2**20)
+    long = " ".join(["good"] * 20_000)
+    clf = Tutorial(random_state=0, max_iter=5)
+    with pytest.raises(ValueError, match=r"X\[3\] has 20,000 tokens"):
+        clone(clf).fit(DOCS[:3] + [long] + DOCS[3:], LABELS[:3] + ["pos"] + LABELS[3:])
+    w = np.ones(len(DOCS) + 1)
+    w[3] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weighted = clone(clf).fit(DOCS[:3] + [long] + DOCS[3:],
+                                  LABELS[:3] + ["pos"] + LABELS[3:], sample_weight=w)
+        dropped = clone(clf).fit(DOCS, LABELS)
+    _assert_same_fit(weighted, dropped, DOCS)
 
 
 def _mean_loss(clf, X, y_index, w):

@@ -143,6 +143,44 @@ def test_a_document_that_is_not_a_string_is_named_with_its_index():
         text_input(["a", list(range(30))], _analyzer)
 
 
+@pytest.mark.parametrize("X", [
+    [b"a b", "c d"],
+    np.array([b"a b", b"c d"]),
+    np.array([b"a b", "c d"], dtype=object),
+    np.array([[b"a b"], [b"c d"]]),
+])
+def test_bytes_documents_are_read_as_utf8(X):
+    text = text_input(X, _analyzer)
+    assert text.token_lists is None  # documents, for the analyzer
+    assert text.tokens() == [["a", "b"], ["c", "d"]]
+    assert all(type(tok) is str for doc in text.tokens() for tok in doc)
+
+
+def test_bytes_tokens_are_read_as_utf8():
+    assert text_input([[b"caf\xc3\xa9", "au"], [b"lait"]], _analyzer).tokens() == [
+        ["café", "au"], ["lait"]]
+    rows = np.array([[b"caf\xc3\xa9", b"au", b"lait"]])
+    assert text_input(rows, _analyzer).tokens() == [["café", "au", "lait"]]
+
+
+def test_bytes_not_in_utf8_are_named_with_their_index():
+    for X in (["a", b"b", b"\xe9t\xe9"], np.array([b"a", b"b", b"\xe9t\xe9"]),
+              [["a"], [], [b"\xe9t\xe9"]]):
+        with pytest.raises(ValueError, match=r"^X\[2\] is not valid UTF-8: 'utf-8' codec "
+                                             r"can't decode byte 0xe9 in position 0"):
+            text_input(X, _analyzer)
+
+
+def test_lists_without_tokens_are_text_only_for_a_model_fitted_on_text():
+    for X in ([[]], [[], ()]):
+        assert text_input(X, _analyzer) is None
+        text = text_input(X, _analyzer, fitted_on_text=True)
+        assert text.analyzer is None
+        assert text.tokens() == [[]] * len(X)
+    # a token list holding no str is numbers still
+    assert text_input([[1.0], [2.0]], _analyzer, fitted_on_text=True) is None
+
+
 def test_one_column_of_documents_is_text():
     X = np.array([["good day"], ["bad"]], dtype=object)
     text = text_input(X, _analyzer)

@@ -1,5 +1,6 @@
-"""scikit-learn's estimator checks on the default-constructed estimator, and on one
-instance per value of each architecture option."""
+"""scikit-learn's estimator checks on the default-constructed estimator, on one
+instance per value of each architecture option, and on the option values users
+grid-search."""
 
 import pytest
 from sklearn.utils.estimator_checks import (
@@ -25,9 +26,16 @@ VARIANTS = [
     RNNSentimentClassifier(cell="tanh", bidirectional=True, pooling="last+max+mean",
                            ema_decay=0.9, subword_ngrams=(2, 4)),
     RNNSentimentClassifier(hash_buckets=2**10),
+    # option values users grid-search
+    RNNSentimentClassifier(early_stopping=True),
+    RNNSentimentClassifier(solver="sgd"),
+    RNNSentimentClassifier(dtype="float64"),
+    RNNSentimentClassifier(cell="lstm", dropout=0.3),
 ]
 
 
+# the checks' data are too few to stratify a validation split: early_stopping says so
+@pytest.mark.filterwarnings("ignore:early_stopping:UserWarning")
 @parametrize_with_checks(VARIANTS)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)

@@ -34,7 +34,8 @@ def test_bare_string_at_predict(text_model):
 
 @pytest.mark.parametrize(
     "bad, where",
-    [(None, r"X\[2\] is None"), (3.5, r"X\[2\] is float 3\.5"), (b"x", r"X\[2\] is bytes")],
+    [(None, r"X\[2\] is None"), (3.5, r"X\[2\] is float 3\.5"),
+     (b"x\xff", r"X\[2\] is not valid UTF-8: 'utf-8' codec can't decode byte 0xff")],
 )
 def test_non_string_document_names_position_and_type(bad, where, text_model):
     X = ["good", "bad", bad, "not bad"]
@@ -174,3 +175,61 @@ def test_lists_of_tokens_of_any_length(text_model):
     clf = RNNSentimentClassifier(random_state=0, max_iter=5).fit(
         [d.split() for d in DOCS], Y)
     np.testing.assert_array_equal(clf.predict_proba(DOCS), text_model.predict_proba(DOCS))
+
+
+UTF8_DOCS = ["good café", "bad", "not good", "not bad"]
+
+
+@pytest.mark.parametrize("to_bytes", [
+    lambda docs: [d.encode() for d in docs],
+    lambda docs: np.array([d.encode() for d in docs]),  # dtype S
+    lambda docs: np.array([d.encode() for d in docs], dtype=object),
+    lambda docs: np.array([d.encode() for d in docs])[:, None],  # one column
+    lambda docs: [d.encode() if i % 2 else d for i, d in enumerate(docs)],  # mixed
+], ids=["list", "S", "object", "column", "mixed"])
+def test_bytes_documents_are_read_as_utf8(to_bytes):
+    params = dict(random_state=0, max_iter=5, min_df=1)
+    text = RNNSentimentClassifier(**params).fit(UTF8_DOCS, Y)
+    raw = RNNSentimentClassifier(**params).fit(to_bytes(UTF8_DOCS), Y)
+    assert raw.vocabulary_ == text.vocabulary_
+    assert "café" in raw.vocabulary_
+    for name in text.weights_:
+        np.testing.assert_array_equal(raw.weights_[name], text.weights_[name], err_msg=name)
+    expected = text.predict_proba(UTF8_DOCS)
+    np.testing.assert_array_equal(raw.predict_proba(to_bytes(UTF8_DOCS)), expected)
+    np.testing.assert_array_equal(text.predict_proba(to_bytes(UTF8_DOCS)), expected)
+    np.testing.assert_array_equal(text.predict(to_bytes(UTF8_DOCS)), text.predict(UTF8_DOCS))
+
+
+def test_bytes_that_are_not_utf8_name_the_document(text_model):
+    X = ["good", "bad", "not good", "caf\xe9".encode("latin-1")]
+    message = r"^X\[3\] is not valid UTF-8: 'utf-8' codec can't decode byte 0xe9"
+    with pytest.raises(ValueError, match=message):
+        RNNSentimentClassifier().fit(X, Y)
+    with pytest.raises(ValueError, match=message):
+        text_model.predict(X)
+    with pytest.raises(ValueError, match=message):
+        text_model.predict_proba(np.array([d.encode() for d in X[:3]] + X[3:]))  # dtype S
+
+
+@pytest.mark.parametrize("X", [[[]], [[], []], [(), []]])
+def test_lists_of_no_tokens_are_empty_documents_for_a_text_model(text_model, X):
+    empty = [""] * len(X)
+    np.testing.assert_array_equal(text_model.predict_proba(X), text_model.predict_proba(empty))
+    np.testing.assert_array_equal(text_model.predict(X), text_model.predict(empty))
+    clf = RNNSentimentClassifier(random_state=0, max_iter=5).fit(DOCS, Y)
+    clf.partial_fit(X, [1] * len(X))
+    clf_empty = RNNSentimentClassifier(random_state=0, max_iter=5).fit(DOCS, Y)
+    clf_empty.partial_fit(empty, [1] * len(X))
+    assert clf.n_iter_ == clf_empty.n_iter_ == 6
+    for name in clf.weights_:
+        np.testing.assert_array_equal(clf.weights_[name], clf_empty.weights_[name],
+                                      err_msg=name)
+
+
+def test_lists_of_no_tokens_are_numeric_input_for_a_new_fit_or_a_numeric_model(
+        numeric_model):
+    with pytest.raises(ValueError, match="0 feature"):
+        RNNSentimentClassifier().fit([[], []], [0, 1])
+    with pytest.raises(ValueError, match="0 feature"):
+        numeric_model.predict([[]])

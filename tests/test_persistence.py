@@ -1,11 +1,14 @@
 """Saving and loading with skops: the round trip, and the README's list of trusted types."""
 
 import ast
+import copy
+import pickle
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import skops.io as sio
 from numpy.testing import assert_array_equal
 
@@ -108,11 +111,66 @@ def test_partial_fit_model_round_trip_keeps_the_optimizer_state(name):
 def test_documented_trusted_types_are_the_ones_a_fitted_model_holds():
     text = sio.get_untrusted_types(data=sio.dumps(_fitted("text")[0]))
     numeric = sio.get_untrusted_types(data=sio.dumps(_fitted("numeric")[0]))
-    # text with subwords holds every documented type; numeric input all but the
-    # subword table
+    # text with subwords and numeric input hold the same types
     assert sorted(text) == sorted(TRUSTED)
-    assert set(numeric) < set(TRUSTED)
-    assert set(TRUSTED) - set(numeric) == {"scipy.sparse._csr.csr_matrix"}
+    assert sorted(numeric) == sorted(TRUSTED)
+
+
+SETTINGS = {
+    "text": (dict(), _text_data),
+    "text, no subwords": (dict(subword_ngrams=None), _text_data),
+    "text, subwords without embedding": (dict(embedding_size=None, subword_ngrams=(2, 4)),
+                                         _text_data),
+    "text, hash_buckets": (dict(hash_buckets=256), _text_data),
+    "text, hash_buckets, no subwords": (dict(hash_buckets=256, subword_ngrams=None),
+                                        _text_data),
+    "text, fixed vocabulary": (dict(vocabulary=["good", "bad", "happy", "sad", "not"]),
+                               _text_data),
+    "text, sgd": (dict(solver="sgd"), _text_data),
+    "text, no ema": (dict(ema_decay=None), _text_data),
+    "text, float64": (dict(dtype="float64"), _text_data),
+    "numeric": (dict(), _numeric_data),
+    "numeric, sgd": (dict(solver="sgd"), _numeric_data),
+    "numeric, no ema": (dict(ema_decay=None), _numeric_data),
+}
+
+
+@pytest.mark.parametrize("partial", [False, True], ids=["fit", "partial_fit"])
+@pytest.mark.parametrize("name", SETTINGS)
+def test_a_saved_model_trusts_only_the_package(name, partial):
+    params, data = SETTINGS[name]
+    X, y, _ = data()
+    clf = RNNSentimentClassifier(hidden_size=4, max_iter=2, random_state=0, **params)
+    if partial:
+        clf.partial_fit(X, y).partial_fit(X, y)
+    else:
+        clf.fit(X, y)
+    untrusted = sio.get_untrusted_types(data=sio.dumps(clf))
+    assert all(t.startswith("sklearn_rnn.") for t in untrusted), untrusted
+    assert set(untrusted) <= set(TRUSTED_PARTIAL if partial else TRUSTED)
+
+
+@pytest.mark.parametrize("load", ["pickle", "skops"])
+def test_a_model_holding_the_subword_rows_as_a_csr_matrix_still_predicts(load):
+    # the form models saved by earlier versions hold
+    clf, X, y, X_new = _fitted("text")
+    X_new = X_new + ["unseen wordz", "happyness", ""]
+    data, indices, indptr, shape = clf._subword_rows
+    old = copy.deepcopy(clf)
+    old._subword_rows = sp.csr_matrix((data.copy(), indices.copy(), indptr.copy()),
+                                      shape=shape)
+    if load == "pickle":
+        old = pickle.loads(pickle.dumps(old))
+    else:
+        saved = sio.dumps(old)
+        assert "scipy.sparse._csr.csr_matrix" in sio.get_untrusted_types(data=saved)
+        old = sio.loads(saved, trusted=TRUSTED + ["scipy.sparse._csr.csr_matrix"])
+    assert sp.issparse(old._subword_rows)
+    _assert_same_model(old, clf, X_new)
+    # and goes on training as a model of this version does
+    old.set_params(warm_start=True, max_iter=2).fit(X, y)
+    clf.set_params(warm_start=True, max_iter=2).fit(X, y)
+    _assert_same_model(old, clf, X_new)
 
 
 def test_documented_trusted_types_of_a_partial_fit_model():

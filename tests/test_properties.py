@@ -135,7 +135,7 @@ def test_a_corpus_without_a_single_token_is_learned_as_class_priors(tutorial, do
 
 def test_documents_that_are_not_str_are_named():
     clf = _text_model(False)
-    for bad, what in [(None, "None"), (3, "int 3"), (b"good", "bytes b'good'"),
+    for bad, what in [(None, "None"), (3, "int 3"), (b"\xffgood", "not valid UTF-8"),
                       (["good"], "list")]:
         with pytest.raises(ValueError, match=rf"X\[1\] is {what}"):
             clf.predict(["good", bad])

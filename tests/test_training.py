@@ -97,8 +97,53 @@ def test_warm_start_can_turn_early_stopping_on():
 
 
 def test_early_stopping_with_too_few_samples_says_so():
-    with pytest.raises(ValueError, match="validation_fraction"):
+    with pytest.warns(UserWarning, match="validation_fraction"):
         RNNSentimentClassifier(early_stopping=True).fit(["a", "b", "c"], [0, 1, 1])
+
+
+def _assert_same_weights(a, b):
+    assert a.weights_.keys() == b.weights_.keys()
+    for k in a.weights_:
+        np.testing.assert_array_equal(a.weights_[k], b.weights_[k], err_msg=k)
+
+
+def test_early_stopping_draws_an_unstratified_split_when_it_cannot_stratify():
+    # 3 classes, and 10% of 20 samples is 2 validation samples: too few to stratify
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 4, 2)), np.arange(20) % 3
+    params = dict(early_stopping=True, max_iter=5, hidden_size=8, random_state=0)
+    with pytest.warns(UserWarning, match=r"stratified validation_fraction=0\.1 of 20 "
+                                         r"distinct samples is impossible \(The test_size"
+                                         r".*unstratified"):
+        clf = RNNSentimentClassifier(**params).fit(X, y)
+    assert len(clf.validation_loss_curve_) == clf.n_iter_ == 5
+    assert clf.best_validation_score_ in clf.validation_scores_
+    # the split depends on the distinct samples alone: weights are repetitions
+    weights = np.arange(20) % 3 + 1
+    with pytest.warns(UserWarning, match="unstratified"):
+        weighted = RNNSentimentClassifier(**params).fit(X, y, sample_weight=weights)
+    with pytest.warns(UserWarning, match="unstratified"):
+        repeated = RNNSentimentClassifier(**params).fit(np.repeat(X, weights, axis=0),
+                                                        np.repeat(y, weights))
+    _assert_same_weights(weighted, repeated)
+    assert weighted.validation_loss_curve_ == repeated.validation_loss_curve_
+    np.testing.assert_array_equal(weighted.predict_proba(X), repeated.predict_proba(X))
+
+
+@pytest.mark.parametrize("X, y", [(["good", "bad"], [1, 0]),
+                                  (["good", "bad", "bad", "good"], [1, 0, 0, 1])])
+def test_early_stopping_without_a_possible_split_trains_as_without_it(X, y):
+    # 2 distinct samples: one held out leaves a single class to train on
+    params = dict(max_iter=20, hidden_size=8, random_state=0, dropout=0.2)
+    with pytest.warns(UserWarning, match=r"of 2 distinct samples leaves no validation "
+                                         r"sample or fewer than 2 classes to train on; "
+                                         r"training without validation"):
+        clf = RNNSentimentClassifier(early_stopping=True, **params).fit(X, y)
+    plain = RNNSentimentClassifier(early_stopping=False, **params).fit(X, y)
+    assert clf.validation_loss_curve_ is clf.validation_scores_ is None
+    assert clf.best_validation_score_ is None
+    assert clf.loss_curve_ == plain.loss_curve_
+    _assert_same_weights(clf, plain)
 
 
 def test_adaptive_learning_rate_divides_by_five_instead_of_stopping(capsys):
