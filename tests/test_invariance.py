@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import sklearn_rnn
 from sklearn_rnn import RNNSentimentClassifier
 from sklearn_rnn.datasets import load_seed_sentiment
 
@@ -90,8 +91,12 @@ def probe(request, fitted):
                     f"OpenBLAS (a test product exited with code {returncode})")
     (models, docs), here, folder = fitted
     out = folder / f"{kernel}.npz"
-    # two BLAS threads, so that calls overlapping from several threads could split work
-    env = dict(os.environ, OPENBLAS_CORETYPE=kernel, OPENBLAS_NUM_THREADS="2")
+    # two BLAS threads, so that calls overlapping from several threads could split work;
+    # the package tested here, wherever it is imported from
+    path = os.pathsep.join([str(Path(sklearn_rnn.__file__).parents[1]),
+                            os.environ.get("PYTHONPATH", "")])
+    env = dict(os.environ, OPENBLAS_CORETYPE=kernel, OPENBLAS_NUM_THREADS="2",
+               PYTHONPATH=path)
     done = subprocess.run([sys.executable, str(PROBE), str(models), str(docs), str(out)],
                           env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
