@@ -186,3 +186,52 @@ def test_loading_without_the_documented_types_is_refused():
         sio.loads(data)
     with pytest.raises(sio.exceptions.UntrustedTypesFoundException, match="Arch"):
         sio.loads(data, trusted=[t for t in TRUSTED if not t.endswith("Arch")])
+
+
+# ------------------------------------------------ models saved by an earlier version
+FIXTURES = Path(__file__).with_name("fixtures")
+SAVED = sorted(path for path in FIXTURES.iterdir() if path.suffix in (".pkl", ".skops"))
+
+
+def _load(path):
+    if path.suffix == ".pkl":
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    untrusted = sio.get_untrusted_types(file=path)
+    assert all(name.startswith("sklearn_rnn.") for name in untrusted), untrusted
+    return sio.load(path, trusted=untrusted)
+
+
+def test_there_are_saved_models_of_every_kind():
+    names = {path.name for path in SAVED}
+    for name in ("partial_fit.pkl", "partial_fit.skops", "subwords.skops", "numeric.pkl",
+                 "numeric.skops"):
+        assert any(n.endswith("_" + name) for n in names), name
+
+
+@pytest.mark.parametrize("path", SAVED, ids=lambda path: path.name)
+def test_a_model_saved_by_an_earlier_version_predicts_identically(path):
+    tag, name = path.stem.split("_", 1)
+    make = __import__("fixtures.make_fixtures", fromlist=["DOCS"])
+    model = _load(path)
+    X = make.numeric_inputs() if name == "numeric" else make.DOCS
+    with np.load(FIXTURES / f"{tag}_expected.npz") as expected:
+        assert_array_equal(model.predict_proba(X), expected[name])
+
+
+def test_a_model_saved_by_an_earlier_version_goes_on_training():
+    # from its pickle and from its skops file alike, and from where it stood
+    X_train, _, y_train, _ = load_seed_sentiment()
+    continued = []
+    for path in [p for p in SAVED if "partial_fit" in p.name]:
+        model = _load(path)
+        before = {k: v.copy() for k, v in model.weights_.items()}
+        steps = model._optimizer.t
+        model.partial_fit(X_train, y_train)
+        assert model._optimizer.t == steps + 1
+        assert all(not np.array_equal(before[k], model.weights_[k]) for k in ("Why", "Whh"))
+        continued.append(model.weights_)
+    assert len(continued) >= 2
+    for weights in continued[1:]:
+        for k in weights:
+            assert_array_equal(weights[k], continued[0][k], err_msg=k)
