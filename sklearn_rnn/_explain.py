@@ -55,10 +55,16 @@ from ._rnn import (
 from ._text import _truncate
 
 METHODS = ("integrated_gradients", "occlusion")
+# the floating-point type of the path's forward and backward passes, whatever the
+# estimator's: float64, so that completeness is limited by the quadrature alone
+_PATH_DTYPE = np.float64
 _METHOD_NAMES = {"integrated_gradients": "integrated gradients", "occlusion": "occlusion"}
 # integrated gradients: intervals of the path are halved where a document's scores
-# miss completeness by more than this (relative, plus absolute)...
+# miss completeness by more than this share of the change of log-probability, or of
+# the scores' absolute sum where they cancel out to a much smaller change (plus an
+# absolute tolerance)...
 _COMPLETENESS_RTOL = 0.005
+_SCALE_RTOL = 0.001
 _COMPLETENESS_ATOL = 1e-7
 # ...for at most this many rounds, and up to this many times n_steps intervals
 _REFINEMENTS = 10
@@ -481,15 +487,17 @@ def _integrated_gradients(estimator, docs, targets, n_steps):
     point gives ``log p`` as well as its gradient, so each interval's error in the sum
     of the scores is known exactly (the rule's estimate of the interval less the change
     of ``log p`` across it). While a document's scores miss the whole change by more
-    than ``_COMPLETENESS_RTOL`` of it, the intervals that hold more than their share of
-    that error are halved, for at most ``_REFINEMENTS`` rounds and
+    than ``_COMPLETENESS_RTOL`` of it (or ``_SCALE_RTOL`` of the sum of the scores'
+    absolute values, when they cancel out to a much smaller change), the intervals that
+    hold more than their share of that error are halved, for at most ``_REFINEMENTS``
+    rounds and
     ``_MAX_INTERVALS * n_steps`` intervals. Such error gathers where the path has a kink
     (with max pooling, where a unit's maximum moves to another time step), which the
     rule crosses at an error that falls only as ``1 / n_steps``.
     """
     weights = estimator.weights_
     arch = estimator._arch
-    params = {name: np.asarray(value, dtype=np.float64) for name, value in weights.items()
+    params = {name: np.asarray(value, dtype=_PATH_DTYPE) for name, value in weights.items()
               if not name.startswith(("Wxh", "Wemb"))}
     run = functools.partial(_path_points, params, arch, _contribution_reader(estimator, docs),
                             docs.lengths, targets)
@@ -503,7 +511,10 @@ def _integrated_gradients(estimator, docs, targets, n_steps):
         for doc in todo:
             a, f, g = alphas[doc], log_p[doc], grads[doc].sum(axis=1)
             errors = (g[:-1] + g[1:]) / 2 * np.diff(a) - np.diff(f)
-            allowed = _COMPLETENESS_RTOL * abs(f[-1] - f[0]) + _COMPLETENESS_ATOL
+            scale = np.abs(((grads[doc][:-1] + grads[doc][1:]) / 2 * np.diff(a)[:, None]
+                            ).sum(axis=0)).sum()
+            allowed = max(_COMPLETENESS_RTOL * abs(f[-1] - f[0]),
+                          _SCALE_RTOL * scale) + _COMPLETENESS_ATOL
             if abs(errors.sum()) <= allowed or len(a) > _MAX_INTERVALS * n_steps:
                 continue
             halve = np.flatnonzero(np.abs(errors) > allowed / len(errors))
@@ -549,18 +560,31 @@ def _path_points(params, arch, contributions, lengths, targets, alphas):
         batch = pack_ragged(np.arange(int(offsets[-1]), dtype=np.intp),
                             np.array([where[d] for d in row_doc.tolist()], dtype=np.intp),
                             row_lengths)
-        steps, position_row = _steps_and_rows(batch)
-        row = batch.order[position_row]  # the row of every packed position
-        inputs = [c[batch.ids] for c in C]
-        scale = row_alpha[row][:, None]
-        log_p, cache = path_forward(params, arch, batch, [x * scale for x in inputs],
-                                    targets[row_doc[batch.order]])
-        dproj = path_backward(np.ones(len(row_doc)), cache)
+        target = targets[row_doc[batch.order]]
         # row r's token t at r's start plus t: every row reads each of its tokens once
         row_start = _offsets(row_lengths)
         flat = np.empty(int(row_start[-1]))
-        flat[row_start[row] + steps] = sum(np.einsum("pg,pg->p", x, d)
-                                           for x, d in zip(inputs, dproj))
+        if len(doc_ids) == 1:
+            # rows of one length: packed position t n + r is packed row r's token t, so
+            # the inputs are a broadcast product and need no gathering
+            n, length = len(row_doc), int(row_lengths[0])
+            alpha = row_alpha[batch.order][None, :, None].astype(C[0].dtype)
+            log_p, cache = path_forward(params, arch, batch, [
+                (c[:, None, :] * alpha).reshape(length * n, -1) for c in C], target)
+            dproj = path_backward(np.ones(n, log_p.dtype), cache)
+            per_row = sum(np.einsum("lng,lg->nl", d.reshape(length, n, -1), c)
+                          for c, d in zip(C, dproj))
+            flat.reshape(n, length)[batch.order] = per_row
+        else:
+            steps, position_row = _steps_and_rows(batch)
+            row = batch.order[position_row]  # the row of every packed position
+            inputs = [c[batch.ids] for c in C]
+            scale = row_alpha[row][:, None].astype(C[0].dtype)
+            log_p, cache = path_forward(params, arch, batch, [x * scale for x in inputs],
+                                        target)
+            dproj = path_backward(np.ones(len(row_doc), log_p.dtype), cache)
+            flat[row_start[row] + steps] = sum(np.einsum("pg,pg->p", x, d)
+                                               for x, d in zip(inputs, dproj))
         row_log_p = np.empty(len(row_doc))
         row_log_p[batch.order] = log_p
         first = 0
@@ -607,10 +631,10 @@ def _contribution_reader(estimator, docs):
     weights = estimator.weights_
     directions = estimator._arch.directions
     if docs.kind == "numeric":
-        Wxh = [np.asarray(weights["Wxh" + sfx], dtype=np.float64) for sfx in directions]
+        Wxh = [np.asarray(weights["Wxh" + sfx], dtype=_PATH_DTYPE) for sfx in directions]
 
         def numeric(doc_ids):
-            steps = np.asarray(docs.items[doc_ids], dtype=np.float64)
+            steps = np.asarray(docs.items[doc_ids], dtype=_PATH_DTYPE)
             steps = steps.reshape(-1, steps.shape[2])
             return [np.dot(steps, W.T) for W in Wxh], _offsets(docs.lengths[doc_ids])
 
@@ -618,7 +642,7 @@ def _contribution_reader(estimator, docs):
 
     token_lists = [docs.tokens[i] for i in range(len(docs.tokens))]
     embedded = "Wemb" in weights
-    Wxh = ([np.asarray(weights["Wxh" + sfx], dtype=np.float64) for sfx in directions]
+    Wxh = ([np.asarray(weights["Wxh" + sfx], dtype=_PATH_DTYPE) for sfx in directions]
            if embedded else None)
 
     def text(doc_ids):
@@ -638,13 +662,13 @@ def _lookup64(matrix, ids, table):
     used, local = np.unique(ids, return_inverse=True)
     local = local.ravel()
     if table is None:
-        return lookup_columns(np.asarray(matrix[:, used], dtype=np.float64), local)
+        return lookup_columns(np.asarray(matrix[:, used], dtype=_PATH_DTYPE), local)
     rows = table[used]
     columns = np.unique(rows.indices)
     sub = sp.csr_matrix(
-        (rows.data.astype(np.float64), np.searchsorted(columns, rows.indices), rows.indptr),
+        (rows.data.astype(_PATH_DTYPE), np.searchsorted(columns, rows.indices), rows.indptr),
         shape=(len(used), len(columns)))
-    return lookup_columns(np.asarray(matrix[:, columns], dtype=np.float64), local, sub)
+    return lookup_columns(np.asarray(matrix[:, columns], dtype=_PATH_DTYPE), local, sub)
 
 
 def _offsets(lengths):
