@@ -1,6 +1,6 @@
 """Explaining a prediction: how much each token pushed the log-probability of a class.
 
-Two methods, both exact for the network as it is (no sampling, no surrogate model):
+Two methods, both computed on the network itself (no sampling, no surrogate model):
 
 integrated gradients
     The inputs of a document are scaled together from zero (the baseline) to their
@@ -251,9 +251,13 @@ def explain_prediction(estimator, X, *, target="predicted", method="integrated_g
     as ``1 / n_steps``. As every point gives the log-probability along with its
     gradient, each interval's share of the error in the scores' sum is known exactly:
     while a document's scores miss ``log_proba - baseline_log_proba`` by more than 0.5%
-    of it, the intervals holding more than their share of that are halved (at most 10
-    rounds, and 16 times ``n_steps`` intervals; ``Explanation.n_steps`` tells how many
-    were used).
+    of it (or 0.1% of the sum of their absolute values, where they cancel out to a
+    much smaller change), the intervals holding more than their share of that are
+    halved (at most 10 rounds, and 16 times ``n_steps`` intervals;
+    ``Explanation.n_steps`` tells how many were used). On 60 tweets and the default
+    model, the trapezoid rule alone misses completeness by a median of 0.59% with 64
+    steps (3.0% with 16, 0.13% with 256; 4.8% at most with 64); with the halving, by a
+    median of 0.22% and 1.1% at most, on 79 intervals on average (see the README).
 
     Examples
     --------
@@ -286,8 +290,6 @@ def explain_prediction(estimator, X, *, target="predicted", method="integrated_g
     docs = _read(estimator, X)
     log_proba = np.array([np.log(_predict_one(estimator, docs, i))
                           for i in range(len(docs.lengths))])
-    if len(log_proba) == 0:
-        return []
     targets = (np.argmax(log_proba, axis=1) if fixed_target is None
                else np.full(len(log_proba), fixed_target))
     rows = np.arange(len(targets))
@@ -623,10 +625,10 @@ def _path_groups(lengths, n_points, budget):
 def _contribution_reader(estimator, docs):
     """A function from document indices to their input projections ``Wxh x_t``.
 
-    It returns, for the documents given, one float64 array per direction of shape
-    (their tokens, G H), the documents one after the other, and the offsets where each
-    starts (and the total last). Only the columns of the looked-up matrix that the
-    documents use are cast to float64.
+    It returns, for the documents given, one array per direction of shape (their
+    tokens, G H), in the path's type, the documents one after the other, and the offsets
+    where each starts (and the total last). Only the columns of the looked-up matrix
+    that the documents use are cast.
     """
     weights = estimator.weights_
     directions = estimator._arch.directions
@@ -650,15 +652,15 @@ def _contribution_reader(estimator, docs):
         ids, table = seqs.data.ids, seqs.table
         offsets = _offsets(seqs.data.lengths)
         if embedded:
-            vectors = _lookup64(weights["Wemb"], ids, table)
+            vectors = _lookup_path(weights["Wemb"], ids, table)
             return [np.dot(vectors, W.T) for W in Wxh], offsets
-        return [_lookup64(weights["Wxh" + sfx], ids, table) for sfx in directions], offsets
+        return [_lookup_path(weights["Wxh" + sfx], ids, table) for sfx in directions], offsets
 
     return text
 
 
-def _lookup64(matrix, ids, table):
-    """:func:`lookup_columns` in float64, casting only the columns ``ids`` read."""
+def _lookup_path(matrix, ids, table):
+    """:func:`lookup_columns` in the path's type, casting only the columns ``ids`` read."""
     used, local = np.unique(ids, return_inverse=True)
     local = local.ravel()
     if table is None:
