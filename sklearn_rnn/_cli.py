@@ -346,7 +346,8 @@ def explain_command(args):
     try:
         explanations = explain_prediction(clf, args.texts, target=target,
                                           method=args.method)
-        proba = clf.predict_proba(args.texts)
+        # each text alone, as the explanations' log-probabilities are
+        proba = [clf.predict_proba([text])[0] for text in args.texts]
     except (ValueError, TypeError) as exc:
         raise CommandError(f"cannot explain with {args.model}: {exc}") from None
     colour = sys.stdout.isatty()
