@@ -1,8 +1,9 @@
-"""The command line: the tutorial's demo, and ``fit`` / ``predict`` on CSV files.
+"""The command line: the tutorial's demo, ``fit`` / ``predict`` on CSV files, ``explain``.
 
 ``python -m sklearn_rnn`` trains on the tutorial's sentences and reports;
 ``python -m sklearn_rnn fit`` trains on a CSV file and saves the model;
-``python -m sklearn_rnn predict`` writes a CSV file's rows with their predictions.
+``python -m sklearn_rnn predict`` writes a CSV file's rows with their predictions;
+``python -m sklearn_rnn explain`` scores each token of a few texts (see ``_explain.py``).
 Problems with the input (paths, columns, parameters, labels) are reported on one line
 of standard error, with exit status 2.
 """
@@ -13,6 +14,7 @@ import contextlib
 import csv
 import difflib
 import gzip
+import html
 import os
 import sys
 import time
@@ -21,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import RNNSentimentClassifier, __version__
+from . import RNNSentimentClassifier, __version__, explain_prediction
+from ._explain import METHODS
 from .datasets import load_seed_sentiment
 
 PROG = "python -m sklearn_rnn"
@@ -93,7 +96,8 @@ def _build_parser():
         description=(
             "Without a command: train the RNN sentiment classifier on the tutorial's "
             "data and report. With 'fit' or 'predict': train on, or predict, the "
-            "documents of a CSV file."
+            "documents of a CSV file. With 'explain': which words pushed a model's "
+            "predictions of a few texts."
         ),
         epilog=f"'{PROG} COMMAND --help' describes each command.",
     )
@@ -170,6 +174,38 @@ def _build_parser():
     predict.add_argument("--proba", action="store_true",
                          help="also write one proba_<class> column per class")
     predict.set_defaults(run=predict_command)
+
+    explain = commands.add_parser(
+        "explain", prog=f"{PROG} explain",
+        help="score each word of a few texts by how much it pushed the prediction",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Load a model saved by 'fit' and explain its prediction of each TEXT: the\n"
+            "predicted label and its probability, then every token as the model read it\n"
+            "with its score, in units of the log-probability of the explained class\n"
+            "(positive: the token raised it). Integrated gradients (the default) gives\n"
+            "scores that add up to the log-probability less that of the baseline (the\n"
+            "same text with every input vector zero); occlusion scores a token by the\n"
+            "log-probability lost when it is left out."
+        ),
+        epilog=(
+            "example:\n"
+            f"  {PROG} explain model.skops 'not bad at all' 'the delay was awful' "
+            "--html why.html"
+        ),
+    )
+    explain.add_argument("model", metavar="MODEL", help="a .skops, .joblib or .pkl model")
+    explain.add_argument("texts", nargs="+", metavar="TEXT", help="a document to explain")
+    explain.add_argument("--method", choices=METHODS, default=METHODS[0], metavar="M",
+                         help=f"how the scores are computed: {' or '.join(METHODS)} "
+                              "(default: %(default)s)")
+    explain.add_argument("--target", metavar="LABEL",
+                         help="explain the probability of this class (default: each "
+                              "text's predicted class)")
+    explain.add_argument("--html", metavar="PATH",
+                         help="also write one standalone HTML page showing every text "
+                              "with its tokens shaded by their scores")
+    explain.set_defaults(run=explain_command)
     return parser
 
 
@@ -298,6 +334,58 @@ def predict_command(args):
             extra += [repr(float(p)) for p in proba[i]]
         writer.writerow(row + extra)
     return 0
+
+
+def explain_command(args):
+    """``explain``: each text's prediction and the score of each of its tokens."""
+    if args.html is not None:
+        _check_writable(args.html, "--html")
+    clf = load_model(args.model)
+    target = "predicted" if args.target is None else _class_label(clf, args.target)
+    try:
+        explanations = explain_prediction(clf, args.texts, target=target,
+                                          method=args.method)
+        # each text alone, as the explanations' log-probabilities are
+        proba = [clf.predict_proba([text])[0] for text in args.texts]
+    except (ValueError, TypeError) as exc:
+        raise CommandError(f"cannot explain with {args.model}: {exc}") from None
+    colour = sys.stdout.isatty()
+    for text, explanation, p in zip(args.texts, explanations, proba):
+        k = int(np.argmax(p))
+        print(f"{text!r}: {clf.classes_[k]} (p={p[k]:.3f}); {args.method.replace('_', ' ')} "
+              f"of log P({explanation.target})")
+        width = max(map(len, explanation.tokens), default=0)
+        for token, score in zip(explanation.tokens, explanation.scores):
+            line = f"  {token:<{width}}  {score:+.4f}"
+            if colour:
+                line = f"\x1b[{34 if score >= 0 else 31}m{line}\x1b[0m"
+            print(line)
+        if not explanation.tokens:
+            print("  (no tokens)")
+        print(f"  log P {explanation.log_proba:+.4f}, baseline "
+              f"{explanation.baseline_log_proba:+.4f}, "
+              f"scores sum to {explanation.scores.sum():+.4f}")
+    if args.html is not None:
+        sections = "\n".join(f"<h3>{html.escape(text)}</h3>\n{explanation.to_html()}"
+                             for text, explanation in zip(args.texts, explanations))
+        page = ('<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
+                f"<title>{html.escape(Path(args.model).name)}: explanations</title></head>"
+                f"\n<body>\n{sections}\n</body>\n</html>\n")
+        try:
+            Path(args.html).write_text(page, encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"cannot write {args.html}: {exc}") from None
+        print(f"explanations saved to {args.html}")
+    return 0
+
+
+def _class_label(clf, text):
+    """The class of ``clf`` written ``text`` on the command line."""
+    for label in clf.classes_:
+        if str(label) == text:
+            return label
+    raise CommandError(f"--target {text!r} is not a class of the model; its classes are: "
+                       f"{', '.join(repr(str(c)) for c in clf.classes_)}")
 
 
 def parse_settings(settings, params):

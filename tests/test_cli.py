@@ -266,3 +266,147 @@ def test_missing_optional_dependency_is_reported_before_training(corpus, tmp_pat
                   prelude=f"sys.modules[{module!r}] = None  # as if it were not installed")
     _assert_one_line_error(result, "fit", expected)
     assert not list(tmp_path.iterdir())  # nothing trained, nothing saved
+
+
+# ---------------------------------------------------------------------------- explain
+EXPLAIN_TEXTS = ["this is not good", "i am <b>very</b> happy", ""]
+HEADER = re.compile(r"^'(.*)': (negative|positive) \(p=(\d\.\d{3})\); ([a-z ]+) of "
+                    r"log P\((negative|positive)\)$")
+TOKEN = re.compile(r"^  (\S+) +([-+]\d+\.\d{4})$")
+
+
+def _explained(out):
+    """(text, label, p, method, target, [(token, score)]) for each text of ``out``."""
+    blocks = []
+    for line in out.splitlines():
+        header, token = HEADER.match(line), TOKEN.match(line)
+        if header:
+            text, label, p, method, target = header.groups()
+            blocks.append((text, label, float(p), method, target, []))
+        elif token:
+            blocks[-1][5].append((token.group(1), float(token.group(2))))
+    return blocks
+
+
+def _assert_explained(out, clf, texts, **kwargs):
+    from sklearn_rnn import explain_prediction
+
+    explanations = explain_prediction(clf, texts, **kwargs)
+    blocks = _explained(out)
+    assert len(blocks) == len(texts)
+    proba = clf.predict_proba(texts)
+    for (text, label, p, method, target, scores), explanation, row, expected in zip(
+            blocks, explanations, proba, texts):
+        assert text == expected
+        assert label == clf.classes_[row.argmax()] and p == pytest.approx(row.max(),
+                                                                          abs=5e-4)
+        assert method == kwargs.get("method", "integrated_gradients").replace("_", " ")
+        assert target == explanation.target
+        assert [tok for tok, _ in scores] == explanation.tokens
+        np.testing.assert_allclose([s for _, s in scores], explanation.scores, atol=5e-5)
+    return explanations
+
+
+def test_explain_prints_each_token_with_its_score(fitted, capsys):
+    model, _ = fitted
+    result = _main(["explain", model, *EXPLAIN_TEXTS], capsys)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "" and "\x1b[" not in result.stdout  # no colour in a pipe
+    explanations = _assert_explained(result.stdout, joblib.load(model), EXPLAIN_TEXTS)
+    assert explanations[1].tokens == ["i", "am", "b", "very", "b", "happy"]
+    assert "  (no tokens)" in result.stdout
+    sums = re.findall(r"^  log P ([-+]\d\.\d{4}), baseline ([-+]\d\.\d{4}), scores sum to "
+                      r"([-+]\d\.\d{4})$", result.stdout, re.M)
+    assert len(sums) == 3
+    for (log_p, baseline, total), explanation in zip(sums, explanations):
+        assert float(log_p) == pytest.approx(explanation.log_proba, abs=5e-5)
+        assert float(total) == pytest.approx(float(log_p) - float(baseline), abs=0.02)
+
+
+def test_explain_occlusion_of_a_given_class(fitted, capsys):
+    model, _ = fitted
+    args = ["--method", "occlusion", "--target", "positive"]
+    result = _main(["explain", model, *EXPLAIN_TEXTS, *args], capsys)
+    assert result.returncode == 0, result.stderr
+    _assert_explained(result.stdout, joblib.load(model), EXPLAIN_TEXTS, method="occlusion",
+                      target="positive")
+
+
+def test_explain_colours_scores_on_a_terminal(fitted, capsys, monkeypatch):
+    model, _ = fitted
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    result = _main(["explain", model, "this is not good"], capsys)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("\x1b[")]
+    assert len(lines) == 4
+    for line in lines:
+        colour, score = re.fullmatch(r"\x1b\[(3[14])m  \S+ +([-+][\d.]+)\x1b\[0m", line).groups()
+        assert colour == ("34" if float(score) >= 0 else "31")
+
+
+def test_explain_writes_one_html_page(fitted, tmp_path, capsys):
+    model, _ = fitted
+    page = tmp_path / "why.html"
+    result = _main(["explain", model, *EXPLAIN_TEXTS, "--html", page], capsys)
+    assert result.returncode == 0, result.stderr
+    assert f"explanations saved to {page}" in result.stdout
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in html
+    assert html.rstrip().endswith("</html>")
+    assert "<h3>i am &lt;b&gt;very&lt;/b&gt; happy</h3>" in html and "<b>very" not in html
+    from sklearn_rnn import explain_prediction
+
+    for explanation in explain_prediction(joblib.load(model), EXPLAIN_TEXTS):
+        assert explanation.to_html() in html
+
+
+def test_explain_a_skops_model(corpus, tmp_path, capsys):
+    sio = pytest.importorskip("skops.io")
+    path, _ = corpus
+    model = tmp_path / "model.skops"
+    fit = _main(["fit", path, "--text", "text", "--label", "label", *TINY, "--output", model],
+                capsys)
+    assert fit.returncode == 0, fit.stderr
+    result = _main(["explain", model, "this is not good", "very happy"], capsys)
+    assert result.returncode == 0, result.stderr
+    _assert_explained(result.stdout, sio.load(model, trusted=SKOPS_TRUSTED_TYPES),
+                      ["this is not good", "very happy"])
+
+
+def test_explain_errors_take_one_line_and_exit_2(fitted, tmp_path, capsys):
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_rnn import RNNSentimentClassifier
+
+    model, _ = fitted
+    numeric = tmp_path / "numeric.joblib"
+    joblib.dump(RNNSentimentClassifier(hidden_size=2, max_iter=2).fit(
+        np.random.default_rng(0).normal(size=(10, 3)), [0, 1] * 5), numeric)
+    other = tmp_path / "other.joblib"
+    joblib.dump(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), other)
+    not_model = tmp_path / "fake.joblib"
+    not_model.write_text("not a model")
+    cases = [
+        ([tmp_path / "missing.joblib", "good"], "no such model file"),
+        ([not_model, "good"], "cannot load"),
+        ([model, "good", "--target", "maybe"],
+         "--target 'maybe' is not a class of the model; its classes are: 'negative', "
+         "'positive'"),
+        ([model, "good", "--html", tmp_path / "no" / "why.html"], "no such directory"),
+        ([model, "good", "--method", "lime"], "argument --method: invalid choice: 'lime'"),
+        ([model], "the following arguments are required: TEXT"),
+        ([numeric, "good"], "was fitted on numeric sequences, but X is text"),
+        ([other, "good"], "explains an RNNSentimentClassifier; got LogisticRegression"),
+    ]
+    for args, expected in cases:
+        _assert_one_line_error(_main(["explain", *args], capsys), "explain", expected)
+    assert not (tmp_path / "no").exists()
+
+
+def test_explain_help(capsys):
+    result = _main(["explain", "--help"], capsys)
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: python -m sklearn_rnn explain [-h] [--method M] "
+                                    "[--target LABEL]")
+    assert "example:\n  python -m sklearn_rnn explain model.skops " in result.stdout
+    assert "integrated_gradients" in result.stdout and "occlusion" in result.stdout

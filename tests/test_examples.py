@@ -115,3 +115,27 @@ def test_stream_csv_shuffle_buffer_is_a_bounded_permutation():
     assert sorted(out) == list(range(100)) and out != list(range(100))
     # a row leaves at most buffer_size rows after it was read
     assert all(row <= position + 10 for position, row in enumerate(out))
+
+
+def test_explain_prediction_example(tmp_path, capsys):
+    png, page = tmp_path / "why.png", tmp_path / "why.html"
+    example = runpy.run_path(str(ROOT / "examples" / "explain_prediction.py"))
+    explained = example["main"](["--png", str(png), "--html", str(page)])
+    out = capsys.readouterr().out
+    assert "integrated gradients:" in out and "occlusion:" in out
+    sentences = example["SENTENCES"]
+    for method, explanations in explained.items():
+        assert [e.tokens for e in explanations] == [s.split() for s in sentences]
+        assert all(e.method == method for e in explanations)
+    # the first sentence reads negative, and "not" pushed it there by both methods
+    for explanations in explained.values():
+        first = explanations[0]
+        assert not first.target and first.tokens[int(first.scores.argmax())] == "not"
+    lines = re.findall(r"^  negative i ([-+]\d\.\d\d) .* sum ([-+]\d\.\d{3})\)$", out, re.M)
+    assert len(lines) == 4  # two negative sentences by each method
+    html = page.read_text(encoding="utf-8")
+    assert html.count('class="sklearn-rnn-explanation"') == 2 * len(sentences)
+    if importlib.util.find_spec("matplotlib"):
+        assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    else:
+        assert "matplotlib is not installed" in out and not png.exists()
