@@ -4,7 +4,7 @@
   lists or rows; ``str``, or ``bytes`` read as UTF-8); anything else is numeric and goes
   to ``validate_data``.
 - :class:`Sequences` holds a corpus as token ids or a numeric array and packs any subset
-  of it into a :class:`~sklearn_rnn._rnn.PackedBatch`.
+  of it into a :class:`~sklearn_rnn._packing.PackedBatch`.
 - :func:`canonical` makes a training set independent of sample order;
   :func:`epoch_batches` and :func:`predict_chunks` cut it into batches.
 """
@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 import scipy.sparse as sp
 
-from . import _rnn
+from . import _packing
 from ._text import TokenIds
 
 # text batches are drawn from groups of this many batches sorted by length
@@ -193,15 +193,15 @@ class Sequences:
         bounds = np.zeros(len(batches) + 1, dtype=np.intp)
         np.cumsum([len(b) for b in batches], out=bounds[1:])
         d = self.data
-        return _rnn.pack_ragged_groups(d.ids, d.starts[index], d.lengths[index], bounds)
+        return _packing.pack_ragged_groups(d.ids, d.starts[index], d.lengths[index], bounds)
 
     def pack(self, index):
         """The sequences at ``index`` as a packed batch (rows reordered: see
         ``batch.order``)."""
         if self.text:
             d = self.data
-            return _rnn.pack_ragged(d.ids, d.starts[index], d.lengths[index])
-        return _rnn.pack_dense(self.data[index])
+            return _packing.pack_ragged(d.ids, d.starts[index], d.lengths[index])
+        return _packing.pack_dense(self.data[index])
 
 
 def canonical(seqs, y, sample_weight):

@@ -39,16 +39,14 @@ from sklearn.utils.validation import check_is_fitted
 # the engine's names, in one place: the packing helpers may move to a module of their own
 from ._cells import CELLS
 from ._classifier import RNNSentimentClassifier, _blas_limits
+from ._packing import pack_ragged, reverse_index, steps_and_rows
 from ._rnn import (
-    _steps_and_rows,
     log_softmax,
     lookup_columns,
     output_backward,
     output_forward,
-    pack_ragged,
     pool_backward,
     pool_forward,
-    reverse_index,
     sequence_backward,
     sequence_forward,
 )
@@ -578,7 +576,7 @@ def _path_points(params, arch, contributions, lengths, targets, alphas):
                           for c, d in zip(C, dproj))
             flat.reshape(n, length)[batch.order] = per_row
         else:
-            steps, position_row = _steps_and_rows(batch)
+            steps, position_row = steps_and_rows(batch)
             row = batch.order[position_row]  # the row of every packed position
             inputs = [c[batch.ids] for c in C]
             scale = row_alpha[row][:, None].astype(C[0].dtype)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from models import random_params
-from sklearn_rnn import _rnn
+from sklearn_rnn import _packing, _rnn
 from sklearn_rnn._cells import CELLS
 
 CELL_NAMES = ["tanh", "gru", "lstm"]
@@ -85,7 +85,7 @@ def _documents(inputs, rng, params, vocab=7):
     """A packed batch and, per document, its input vectors as the model reads them."""
     if inputs == "numeric":
         X = rng.normal(size=(3, 5, 2))
-        return _rnn.pack_dense(X), [list(doc) for doc in X]
+        return _packing.pack_dense(X), [list(doc) for doc in X]
     lengths = np.array([3, 0, 5, 1, 5, 2])
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
     flat = rng.integers(0, vocab, size=lengths.sum()).astype(np.intp)
@@ -96,7 +96,7 @@ def _documents(inputs, rng, params, vocab=7):
             docs.append([params["Wemb"][:, i] for i in ids])
         else:
             docs.append([np.eye(vocab)[i] for i in ids])  # one-hot columns
-    return _rnn.pack_ragged(flat, starts, lengths), docs
+    return _packing.pack_ragged(flat, starts, lengths), docs
 
 
 @pytest.mark.parametrize("inputs", ["text", "embedded", "numeric"])
@@ -127,7 +127,7 @@ def test_the_directions_read_the_document_in_opposite_orders():
     for name in ("Wxh", "Whh", "bh", "bhh"):
         params[name + "_reverse"] = params[name].copy()
     flat = np.array([1, 4, 2, 0] + [3, 1, 4, 1, 3] + [0, 2, 4, 1], dtype=np.intp)
-    batch = _rnn.pack_ragged(flat, np.array([0, 4, 9]), np.array([4, 5, 4]))
+    batch = _packing.pack_ragged(flat, np.array([0, 4, 9]), np.array([4, 5, 4]))
     feats = np.empty((3, arch.n_features(HIDDEN)))
     feats[batch.order] = _rnn.features_forward(params, batch, arch)[0]
     half = 2 * HIDDEN
@@ -157,7 +157,7 @@ def test_weights_transfer_to_torch(cell):
     params = _params(rng, arch, 3)
     X = rng.normal(size=(4, 6, 3))
     ours = np.empty((4, arch.n_features(HIDDEN)))
-    batch = _rnn.pack_dense(X)
+    batch = _packing.pack_dense(X)
     ours[batch.order] = _rnn.features_forward(params, batch, arch)[0]
     streamed = np.empty_like(ours)
     streamed[batch.order] = _rnn.features_streaming(params, batch, arch)

@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from models import TUTORIAL_MODEL, random_params
-from sklearn_rnn import Explanation, RNNSentimentClassifier, _explain, _rnn, explain_prediction
+from sklearn_rnn import Explanation, RNNSentimentClassifier, _explain, _packing, _rnn, explain_prediction
 from sklearn_rnn._cells import CELLS
 from sklearn_rnn.datasets import load_seed_sentiment
 
@@ -210,7 +210,7 @@ def test_path_gradients_match_central_differences(cell, bidirectional, pooling):
     arch = _rnn.Arch(cell, bidirectional, pooling)
     params = random_params(rng, arch, n_inputs=3, hidden=3, n_classes=3)
     lengths = np.array([4, 1, 3, 0, 2])
-    batch = _rnn.pack_ragged(np.arange(lengths.sum(), dtype=np.intp),
+    batch = _packing.pack_ragged(np.arange(lengths.sum(), dtype=np.intp),
                              np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
     width = CELLS[cell].gates * 3
     projections = [rng.normal(size=(lengths.sum(), width)) for _ in arch.directions]

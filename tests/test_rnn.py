@@ -1,4 +1,4 @@
-"""The engine: packing, forward/backward against finite differences, padding."""
+"""The engine: forward/backward against finite differences, padding, prediction."""
 
 import re
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from models import random_params
-from sklearn_rnn import _rnn
+from sklearn_rnn import _packing, _rnn
 
 
 def _params(rng, n_inputs, hidden=5, n_classes=3):
@@ -54,7 +54,7 @@ def test_text_gradients_match_finite_differences(lengths, alpha):
     rng = np.random.default_rng(len(lengths))
     vocab = 7
     params = _params(rng, vocab)
-    batch = _rnn.pack_ragged(*_text_batch(rng, lengths, vocab))
+    batch = _packing.pack_ragged(*_text_batch(rng, lengths, vocab))
     y = rng.integers(0, 3, size=len(lengths))
     w = rng.uniform(0.5, 2.0, size=len(lengths))
 
@@ -74,7 +74,7 @@ def test_text_gradients_match_finite_differences(lengths, alpha):
 def test_numeric_gradients_match_finite_differences(shape, alpha):
     rng = np.random.default_rng(sum(shape))
     params = _params(rng, shape[2])
-    batch = _rnn.pack_dense(rng.normal(size=shape))
+    batch = _packing.pack_dense(rng.normal(size=shape))
     y = rng.integers(0, 3, size=shape[0])
     w = rng.uniform(0.5, 2.0, size=shape[0])
 
@@ -92,7 +92,7 @@ def test_packed_forward_equals_the_tutorial_loop(tutorial_proba):
     rng = np.random.default_rng(0)
     params = _params(rng, 9)
     flat, starts, lengths = _text_batch(rng, [4, 0, 6, 1, 3], 9)
-    batch = _rnn.pack_ragged(flat, starts, lengths)
+    batch = _packing.pack_ragged(flat, starts, lengths)
     proba = _rnn.predict_proba(params, batch)
     for row, doc in enumerate(batch.order):
         ids = flat[starts[doc] : starts[doc] + lengths[doc]]
@@ -104,35 +104,19 @@ def test_padding_never_changes_a_result():
     params = _params(rng, 11, hidden=8)
     lengths = [2, 17, 0, 5, 30, 1, 9]
     flat, starts, lengths = _text_batch(rng, lengths, 11)
-    batch = _rnn.pack_ragged(flat, starts, lengths)
+    batch = _packing.pack_ragged(flat, starts, lengths)
     together = np.empty((len(lengths), 3))
     together[batch.order] = _rnn.predict_proba(params, batch)
     for i in range(len(lengths)):
-        alone = _rnn.predict_proba(params, _rnn.pack_ragged(flat, starts[i : i + 1],
+        alone = _rnn.predict_proba(params, _packing.pack_ragged(flat, starts[i : i + 1],
                                                            lengths[i : i + 1]))
         np.testing.assert_allclose(together[i], alone[0], rtol=0, atol=1e-12)
-
-
-def test_pack_layout():
-    flat = np.arange(10, dtype=np.intp) * 10
-    starts = np.array([0, 2, 2, 7])
-    lengths = np.array([2, 0, 5, 3])
-    batch = _rnn.pack_ragged(flat, starts, lengths)
-    np.testing.assert_array_equal(batch.order, [2, 3, 0, 1])
-    np.testing.assert_array_equal(batch.lengths, [5, 3, 2, 0])
-    assert batch.batch_sizes == (3, 3, 2, 1, 1)
-    # step 0: docs 2, 3, 0; step 1: the same; step 2: docs 2, 3; then doc 2 alone
-    np.testing.assert_array_equal(
-        batch.ids, [20, 70, 0, 30, 80, 10, 40, 90, 50, 60]
-    )
-    np.testing.assert_array_equal(batch.last, [9, 7, 5, 10])
-    np.testing.assert_array_equal(batch.prev, [0, 1, 2, 3, 4, 6, 8])
 
 
 def test_empty_sequences_predict_from_the_initial_state():
     rng = np.random.default_rng(2)
     params = _params(rng, 4)
-    batch = _rnn.pack_ragged(np.zeros(0, dtype=np.intp), np.zeros(2, np.intp),
+    batch = _packing.pack_ragged(np.zeros(0, dtype=np.intp), np.zeros(2, np.intp),
                              np.zeros(2, np.intp))
     expected = np.exp(params["by"]) / np.exp(params["by"]).sum()
     np.testing.assert_allclose(_rnn.predict_proba(params, batch), [expected, expected])
@@ -153,7 +137,7 @@ def test_forward_stores_nothing_and_is_reentrant():
     rng = np.random.default_rng(4)
     params = _params(rng, 6)
     before = {k: v.copy() for k, v in params.items()}
-    batch = _rnn.pack_ragged(*_text_batch(rng, [3, 2], 6))
+    batch = _packing.pack_ragged(*_text_batch(rng, [3, 2], 6))
     first = _rnn.predict_proba(params, batch)
     second = _rnn.predict_proba(params, batch)
     np.testing.assert_array_equal(first, second)
@@ -161,41 +145,17 @@ def test_forward_stores_nothing_and_is_reentrant():
         np.testing.assert_array_equal(params[k], before[k])
 
 
-@pytest.mark.parametrize("max_table", [1 << 22, 1])
-def test_packing_many_batches_at_once_equals_one_at_a_time(max_table):
-    rng = np.random.default_rng(7)
-    lengths = rng.integers(0, 9, size=60)
-    lengths[[3, 17]] = 0
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
-    flat = rng.integers(0, 50, size=lengths.sum()).astype(np.intp)
-    index = rng.permutation(60)
-    lengths[index[7]] = 0  # batch 7:8 holds only an empty sequence
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
-    flat = rng.integers(0, 50, size=lengths.sum()).astype(np.intp)
-    bounds = [0, 7, 8, 30, 31, 60]
-    many = _rnn.pack_ragged_groups(flat, starts[index], lengths[index], bounds, max_table)
-    assert len(many) == len(bounds) - 1
-    for batch, a, b in zip(many, bounds[:-1], bounds[1:]):
-        one = _rnn.pack_ragged(flat, starts[index[a:b]], lengths[index[a:b]])
-        for field in _rnn.PackedBatch._fields:
-            got, want = getattr(batch, field), getattr(one, field)
-            if want is None:
-                assert got is None
-            else:
-                np.testing.assert_array_equal(got, want, err_msg=field)
-
-
 @pytest.mark.parametrize("max_tokens", [1, 3, 7, 1 << 16])
 def test_final_state_for_prediction_equals_the_training_forward(max_tokens):
     rng = np.random.default_rng(8)
     params = _params(rng, 11, hidden=6)
-    batch = _rnn.pack_ragged(*_text_batch(rng, [5, 0, 9, 2, 9, 1], 11))
+    batch = _packing.pack_ragged(*_text_batch(rng, [5, 0, 9, 2, 9, 1], 11))
     h_train, _ = _rnn.features_forward(params, batch)
     h_pred = _rnn.features_streaming(params, batch, max_tokens=max_tokens)
     np.testing.assert_array_equal(h_pred, h_train)
     X = rng.normal(size=(4, 6, 3))
     params = _params(rng, 3, hidden=6)
-    numeric = _rnn.pack_dense(X)
+    numeric = _packing.pack_dense(X)
     h_train, _ = _rnn.features_forward(params, numeric)
     h_pred = _rnn.features_streaming(params, numeric, max_tokens=max_tokens)
     np.testing.assert_array_equal(h_pred, h_train)
@@ -213,10 +173,10 @@ def _case(seed, arch, inputs, lengths=RAGGED, vocab=6, n_classes=3):
     rng = np.random.default_rng(seed)
     if inputs == "numeric":
         n_inputs, n_rows = 2, 4
-        batch = _rnn.pack_dense(rng.normal(size=(n_rows, 3, n_inputs)))
+        batch = _packing.pack_dense(rng.normal(size=(n_rows, 3, n_inputs)))
     else:
         n_inputs, n_rows = vocab, len(lengths)
-        batch = _rnn.pack_ragged(*_text_batch(rng, lengths, vocab))
+        batch = _packing.pack_ragged(*_text_batch(rng, lengths, vocab))
     params = random_params(rng, arch, n_inputs, n_classes=n_classes,
                           embedding=3 if inputs == "embedded" else None)
     y = rng.integers(0, n_classes, size=n_rows)
@@ -327,7 +287,7 @@ def test_streaming_features_equal_the_training_forward(cell, bidirectional, pool
     arch = _rnn.Arch(cell, bidirectional, pooling)
     params, batch, _, _ = _case(14, arch, inputs, lengths=[4, 0, 9, 2, 9, 1, 0, 5])
     if inputs == "numeric":
-        batch = _rnn.pack_dense(np.random.default_rng(15).normal(size=(5, 6, 2)))
+        batch = _packing.pack_dense(np.random.default_rng(15).normal(size=(5, 6, 2)))
     trained, _ = _rnn.features_forward(params, batch, arch)
     streamed = _rnn.features_streaming(params, batch, arch, max_tokens=max_tokens)
     assert streamed.shape == trained.shape == (len(batch.order), arch.n_features(3))
@@ -350,7 +310,7 @@ def test_streaming_features_keep_the_weights_dtype(cell, inputs):
     arch = _rnn.Arch(cell, True, ("last", "max", "mean"))
     params, batch, _, _ = _case(16, arch, inputs, lengths=[4, 0, 9, 2])
     if inputs == "numeric":
-        batch = _rnn.pack_dense(np.random.default_rng(17).normal(size=(4, 6, 2))
+        batch = _packing.pack_dense(np.random.default_rng(17).normal(size=(4, 6, 2))
                                 .astype(np.float32))
     single = {k: np.array(v, dtype=np.float32, order="K") for k, v in params.items()}
     streamed = _rnn.features_streaming(single, batch, arch, max_tokens=5)
@@ -367,47 +327,19 @@ def test_padding_never_changes_a_result_bidirectional(cell, embedding):
     rng = np.random.default_rng(16)
     flat, starts, lengths = _text_batch(rng, lengths, 11)
     params = random_params(rng, arch, 11, hidden=4, embedding=3 if embedding else None)
-    batch = _rnn.pack_ragged(flat, starts, lengths)
+    batch = _packing.pack_ragged(flat, starts, lengths)
     together = np.empty((len(lengths), 3))
     together[batch.order] = _rnn.predict_proba(params, batch, arch)
     feats = np.empty((len(lengths), arch.n_features(4)))
     feats[batch.order] = _rnn.features_forward(params, batch, arch)[0]
     for i in range(len(lengths)):
-        one = _rnn.pack_ragged(flat, starts[i : i + 1], lengths[i : i + 1])
+        one = _packing.pack_ragged(flat, starts[i : i + 1], lengths[i : i + 1])
         alone = _rnn.predict_proba(params, one, arch)
         np.testing.assert_allclose(together[i], alone[0], rtol=0, atol=1e-12)
         alone_feats = _rnn.features_forward(params, one, arch)[0]
         np.testing.assert_allclose(feats[i], alone_feats[0], rtol=0, atol=1e-12)
     # an empty document has zero features under every pooling, both directions
     np.testing.assert_array_equal(feats[2], 0.0)
-
-
-def test_reverse_index_by_hand():
-    flat = np.arange(10, dtype=np.intp) * 10
-    batch = _rnn.pack_ragged(flat, np.array([0, 2, 2, 7]), np.array([2, 0, 5, 3]))
-    # packed rows: doc 2 (length 5) at 0, 3, 6, 8, 9; doc 3 (3) at 1, 4, 7; doc 0 (2)
-    # at 2, 5; doc 1 is empty
-    rev = _rnn.reverse_index(batch)
-    np.testing.assert_array_equal(rev, [9, 7, 5, 8, 4, 2, 6, 1, 3, 0])
-    # read through it, the packed ids are those of the reversed documents
-    reversed_docs = [flat[2:7][::-1], flat[7:10][::-1], flat[0:2][::-1], flat[2:2]]
-    expected = _rnn.pack_ragged(np.concatenate(reversed_docs),
-                                np.array([0, 5, 8, 10]), np.array([5, 3, 2, 0]))
-    np.testing.assert_array_equal(batch.ids[rev], expected.ids)
-
-
-@pytest.mark.parametrize("lengths", [[3, 0, 5, 1, 5, 2], [4], [0, 0, 2], [1, 1, 1], [7, 3, 3, 6]])
-def test_reverse_index_is_an_involution_mapping_step_t_to_L_minus_1_minus_t(lengths):
-    rng = np.random.default_rng(17)
-    batch = _rnn.pack_ragged(*_text_batch(rng, lengths, 5))
-    rev = _rnn.reverse_index(batch)
-    n_packed = batch.offsets[-1]
-    np.testing.assert_array_equal(np.sort(rev), np.arange(n_packed))
-    np.testing.assert_array_equal(rev[rev], np.arange(n_packed))
-    for t, (start, size) in enumerate(zip(batch.offsets, batch.batch_sizes)):
-        for row in range(size):
-            back = batch.lengths[row] - 1 - t
-            assert rev[start + row] == batch.offsets[back] + row
 
 
 def test_softmax_cross_entropy_with_label_smoothing_by_hand():
@@ -436,22 +368,6 @@ def test_softmax_cross_entropy_without_smoothing_is_plain_cross_entropy():
     np.testing.assert_allclose(dlogits, scale[:, None] * (p - np.eye(4)[y]),
                                rtol=1e-12, atol=1e-15)
     assert _rnn.softmax_cross_entropy(logits, y, w)[0] == loss
-
-
-def test_packing_keeps_the_order_of_equal_lengths():
-    # 20 sequences of 2 tokens and 20 of 1: longest first, each run in its given order
-    lengths = np.array([1, 2] * 20)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
-    flat = np.arange(lengths.sum(), dtype=np.intp)
-    expected = list(range(1, 40, 2)) + list(range(0, 40, 2))
-    one = _rnn.pack_ragged(flat, starts, lengths)
-    np.testing.assert_array_equal(one.order, expected)
-    (grouped,) = _rnn.pack_ragged_groups(flat, starts, lengths, [0, 40])
-    np.testing.assert_array_equal(grouped.order, expected)
-    dense = _rnn.pack_dense(np.zeros((20, 3, 2)))
-    np.testing.assert_array_equal(dense.order, np.arange(20))
-    assert dense.batch_sizes == (20, 20, 20)
-    np.testing.assert_array_equal(dense.last, np.arange(40, 60))
 
 
 def test_row_gradient_to_dense_keeps_the_dtype():
@@ -500,7 +416,7 @@ def test_predict_proba_of_output_weights_scaled_by_a_power_of_two(largest):
     rng = np.random.default_rng(21)
     arch = _rnn.Arch("gru", True, ("max", "mean"))
     params = random_params(rng, arch, 3, n_classes=3)
-    batch = _rnn.pack_dense(rng.normal(size=(6, 4, 3)))
+    batch = _packing.pack_dense(rng.normal(size=(6, 4, 3)))
     features = _rnn.features_streaming(params, batch, arch)
     logits = features @ params["Why"].T + params["by"]
     # the largest shift that keeps the weights finite
@@ -523,7 +439,7 @@ def test_predict_proba_refuses_states_that_are_not_finite():
     params = random_params(rng, _rnn.TUTORIAL, 3, n_classes=2)
     params["Wxh"][:] = 1.0
     params["Whh"][:] = -1e308  # step 1: x Wxh = inf; step 2: Whh h = -inf; inf - inf
-    batch = _rnn.pack_dense(np.full((2, 3, 3), 1e308))
+    batch = _packing.pack_dense(np.full((2, 3, 3), 1e308))
     with np.errstate(over="ignore", invalid="ignore"), pytest.raises(
             ValueError, match=re.escape(
                 "The network's states are not finite: its weights or its input are too "
@@ -539,7 +455,7 @@ def test_predict_proba_rescales_each_row_by_its_own_largest_logit():
     params = {"Wxh": np.full((3, 1), 1e3), "Whh": np.zeros((3, 3)), "bh": np.zeros(3),
               "Why": np.ldexp(np.array([[1.0] * 3, [0.5] * 3, [0.0] * 3]), 1023),
               "by": np.zeros(3)}
-    batch = _rnn.pack_dense(np.array([[[1.0], [1.0]], [[-1.0], [-1.0]], [[0.0], [0.0]]]))
+    batch = _packing.pack_dense(np.array([[[1.0], [1.0]], [[-1.0], [-1.0]], [[0.0], [0.0]]]))
     proba = np.empty((3, 3))
     with np.errstate(over="ignore"):
         proba[batch.order] = _rnn.predict_proba(params, batch)
@@ -579,10 +495,10 @@ def test_float32_prediction_of_a_row_is_the_same_in_any_batch(cell, inputs):
     rng = np.random.default_rng(24)
     if inputs == "numeric":
         X = rng.normal(size=(len(lengths), 6, 2)).astype(np.float32)
-        pack = lambda rows: _rnn.pack_dense(X[rows])  # noqa: E731
+        pack = lambda rows: _packing.pack_dense(X[rows])  # noqa: E731
     else:
         flat, starts, lens = _text_batch(rng, lengths, 6)
-        pack = lambda rows: _rnn.pack_ragged(flat, starts[rows], lens[rows])  # noqa: E731
+        pack = lambda rows: _packing.pack_ragged(flat, starts[rows], lens[rows])  # noqa: E731
     every = np.arange(len(lengths))
     batch = pack(every)
     whole = np.empty((len(lengths), 3))
