@@ -1,22 +1,18 @@
-"""The scikit-learn estimator: parameters, validation, the training loop, prediction.
+"""The scikit-learn estimator: parameters, validation, the order of calls, prediction.
 
-The mathematics lives in :mod:`sklearn_rnn._rnn`, the updates in
-:mod:`sklearn_rnn._optim`, tokenization in :mod:`sklearn_rnn._text` and input dispatch
-and batching in :mod:`sklearn_rnn._data`.
+Following ``X`` through ``fit``: the estimator validates it and the labels (and drops
+samples of weight zero), :mod:`sklearn_rnn._encoding` turns text into token ids (learning
+the vocabulary), :mod:`sklearn_rnn._data` merges duplicate samples into a training set
+independent of their order, and :mod:`sklearn_rnn._training` trains on it, in batches
+packed by :mod:`sklearn_rnn._packing`, through the network of :mod:`sklearn_rnn._rnn`.
 """
 
-import contextlib
 import reprlib
-import time
-import warnings
 from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
@@ -30,47 +26,16 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _rnn
-from ._data import (
-    PREDICT_DOCUMENTS,
-    Sequences,
-    canonical,
-    epoch_batches,
-    predict_chunks,
-    text_input,
-)
+from . import _rnn, _training
 from ._cells import CELLS
-from ._optim import SOLVERS, WeightAverage, own_arrays
-from ._text import build_analyzer, encode, fit_encode, hash_encode, ngram_table, subword_table
-from ._threads import blas_single_thread
+from ._data import PREDICT_DOCUMENTS, Sequences, distinct_samples, text_input
+from ._encoding import TextEncoding
+from ._optim import SOLVERS
+from ._text import build_analyzer
+from ._threads import blas_limits
 
-# a fit whose batches' activations would exceed this is refused (see _check_training_memory)
-_TRAIN_MEMORY_LIMIT = 4 << 30
-# what training keeps per token, in units of hidden_size floats (measured with tracemalloc
-# on one long document, rounded up): per direction, and for max pooling
-_TRAIN_FLOATS_PER_STEP = {"tanh": 6, "gru": 17, "lstm": 19}
-_TRAIN_FLOATS_MAX_POOLING = 40
-# 'auto' batch size: one full batch up to this many (distinct) samples, else _AUTO_BATCH
-_FULL_BATCH_MAX = 512
-_AUTO_BATCH = 64
-# learning_rate_init='auto': full-batch and minibatch step sizes
-_AUTO_LR_FULL_BATCH = 0.01
-_AUTO_LR_MINI_BATCH = 0.004
-# below this hidden size BLAS runs on one thread: more threads only add overhead
-_SINGLE_THREAD_HIDDEN = 512
-# early_stopping='auto' holds out a validation split above this many distinct samples
-_AUTO_EARLY_STOPPING = 10_000
-# subword_ngrams: character n-grams hash into this many columns
-_SUBWORD_BUCKETS = 1 << 16
-# n_iter_no_change='auto': patience without and with early stopping
-_AUTO_PATIENCE = 20
-_AUTO_PATIENCE_EARLY = 2
 # the ways to pool states: each kind alone, or several side by side (in this order)
 POOLINGS = ("last", "mean", "max", "max+mean", "last+max", "last+mean", "last+max+mean")
-# learning_rate='adaptive' divides the step by this when the monitored loss stalls...
-_ADAPTIVE_FACTOR = 5.0
-# ...until it falls below this
-_ADAPTIVE_MIN = 1e-6
 
 
 class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
@@ -578,71 +543,26 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         return y, sample_weight
 
     def _sequences(self, kind, data, fitting):
-        """Text or arrays to :class:`Sequences`; a new fit also sets the vocabulary (and,
-        with subwords, the vocabulary's n-gram rows), or with ``hash_buckets`` the
-        number of hashed columns."""
+        """Text or arrays to :class:`Sequences`; a new fit learns the text encoding (the
+        vocabulary or hashed columns, and subword rows) and keeps it."""
         if fitting:
-            for attr in ("vocabulary_", "_subword_rows", "_subword_args", "_hash_buckets"):
-                if hasattr(self, attr):
-                    delattr(self, attr)
+            TextEncoding.forget(self)
         if kind == "numeric":
             return Sequences(data)
         tokens = data.tokens()
         if not fitting:
             return self._encode(tokens)
-        subwords = self.subword_ngrams is not None
-        if subwords:
-            self._subword_args = (tuple(self.subword_ngrams), _SUBWORD_BUCKETS)
-        if self.hash_buckets is not None:
-            self._hash_buckets = self.hash_buckets
-            return self._encode(tokens, np.dtype(self.dtype))
-        encoded = None
-        if self.vocabulary is not None:
-            self.vocabulary_ = _check_vocabulary(self.vocabulary)
-        else:
-            self.vocabulary_, encoded, *oov_tokens = fit_encode(
-                tokens, self.min_df, self.max_features, self.max_len, oov=subwords)
-        if subwords:
-            in_order = sorted(self.vocabulary_, key=self.vocabulary_.__getitem__)
-            rows = subword_table(
-                len(in_order), [], in_order, *self._subword_args
-            )[: len(in_order)].astype(self.dtype)
-            # plain arrays: a saved model holds no SciPy type to trust
-            self._subword_rows = (rows.data, rows.indices, rows.indptr, rows.shape)
-        if encoded is None:  # a fixed vocabulary
-            return self._encode(tokens)
-        return Sequences(encoded, self._subword_table(oov_tokens[0]) if subwords else None)
+        encoding, seqs = TextEncoding.fit(
+            tokens, vocabulary=self.vocabulary, min_df=self.min_df,
+            max_features=self.max_features, max_len=self.max_len,
+            subword_ngrams=self.subword_ngrams, hash_buckets=self.hash_buckets,
+            dtype=np.dtype(self.dtype))
+        encoding.store(self)
+        return seqs
 
-    def _encode(self, token_lists, dtype=None):
-        """Documents of a fitted estimator's vocabulary (or hashed columns) as
-        :class:`Sequences`; ``dtype`` of a hashed subword table, by default the
-        weights'."""
-        if hasattr(self, "_hash_buckets"):
-            return self._hash_encode(token_lists, dtype or self.weights_["Whh"].dtype)
-        if not hasattr(self, "_subword_rows"):
-            return Sequences(encode(token_lists, self.vocabulary_, self.max_len))
-        encoded, oov_tokens = encode(token_lists, self.vocabulary_, self.max_len, oov=True)
-        return Sequences(encoded, self._subword_table(oov_tokens))
-
-    def _hash_encode(self, token_lists, dtype):
-        """Hashed columns; with subwords, ids of the call's distinct tokens, each read
-        from its hashed column and its n-gram buckets (which follow the
-        ``hash_buckets`` columns)."""
-        n_columns = self._hash_buckets
-        if not hasattr(self, "_subword_args"):
-            return Sequences(hash_encode(token_lists, n_columns, self.max_len))
-        encoded, tokens, columns = hash_encode(token_lists, n_columns, self.max_len,
-                                               distinct=True)
-        ngram_range, n_buckets = self._subword_args
-        table = ngram_table(columns, tokens, ngram_range, n_columns, n_buckets)
-        return Sequences(encoded, table.astype(dtype))
-
-    def _subword_table(self, oov_tokens):
-        """The fitted vocabulary's subword rows, then the unknown word's and those of
-        ``oov_tokens`` (ids ``len(vocabulary_) + 1 + j``)."""
-        rows = _subword_rows(self._subword_rows)
-        extra = subword_table(len(self.vocabulary_), oov_tokens, [], *self._subword_args)
-        return sp.vstack([rows, extra.astype(rows.dtype)], format="csr")
+    def _encode(self, token_lists):
+        """Documents as a fitted estimator encodes them, as :class:`Sequences`."""
+        return TextEncoding.of(self).encode(token_lists, self.weights_["Whh"].dtype)
 
     # --------------------------------------------------------------- training
     @_fit_context(prefer_skip_nested_validation=True)
@@ -740,30 +660,24 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                 )
         seqs = self._sequences(kind, data, fitting=not continuing)
         lengths = seqs.lengths  # those of X[rows], to name a document
-        seqs, y_index, sample_weight = canonical(seqs, y_index, sample_weight)
-        self._check_training_memory(seqs, lengths, rows)
-
-        rng = check_random_state(self.random_state)
+        seqs, y_index, sample_weight = distinct_samples(seqs, y_index, sample_weight)
         if continuing:
             dtype = self.weights_["Whh"].dtype
-            start = getattr(self, "_raw_weights", None) if partial else None
-            params = {k: _as_param(v, dtype) for k, v in (start or self.weights_).items()}
+            weights = getattr(self, "_raw_weights", None) if partial else None
+            resumed = partial and hasattr(self, "_optimizer")
+            start = _training.Start(
+                weights=weights or self.weights_,
+                optimizer=self._optimizer if resumed else None,
+                average=self._average if resumed else None)
         else:
             dtype = np.dtype(self.dtype)
             self._arch = self._architecture()
-            hashed = hasattr(self, "_hash_buckets")
-            if seqs.table is not None:
-                n_inputs = seqs.table.shape[1]
-            elif seqs.text:
-                n_inputs = self._hash_buckets if hashed else len(self.vocabulary_) + 1
+            if seqs.text:
+                encoding = TextEncoding.of(self)
+                n_inputs, unknown = encoding.n_columns, encoding.unknown_column
             else:
-                n_inputs = seqs.data.shape[2]
-            embedding = self.embedding_size if seqs.text else None
-            params = _init_params(self._arch, n_inputs, len(self.classes_), self.hidden_size,
-                                  embedding, rng, dtype)
-            if seqs.text and not hashed:  # the unknown-word column starts at zero
-                for name in _lookup_names(params):
-                    params[name][:, len(self.vocabulary_)] = 0.0
+                n_inputs, unknown = seqs.data.shape[2], None
+            start = _training.Start(n_inputs, len(self.classes_), unknown)
             self.loss_curve_, self.n_iter_ = [], 0
             self.validation_scores_ = self.validation_loss_curve_ = None
             self.best_validation_score_ = None
@@ -777,71 +691,38 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
                 )
         if len(seqs) == 0:  # partial_fit on samples that all weigh zero
             return self
-
-        if partial and continuing and hasattr(self, "_optimizer"):
-            optimizer, average = self._optimizer, self._average
-            for state in (optimizer, average):
-                if state is not None:
-                    own_arrays(state)
-            optimizer.bind(params)
-        else:
-            optimizer = self._make_optimizer(params, seqs.text, len(seqs))
-            average = None
-            if self.ema_decay is not None:
-                average = WeightAverage(params, self.ema_decay, optimizer.sparse)
         for attr in ("_optimizer", "_average", "_raw_weights"):
             if hasattr(self, attr):
                 delattr(self, attr)
-        if partial:
-            self._optimizer, self._average = optimizer, average
-
+        history = _training.History(self.loss_curve_, self.n_iter_,
+                                     self.validation_loss_curve_, self.validation_scores_,
+                                     self.best_validation_score_)
+        setup = _training.Setup.of(self, self._arch)
         # a diverging run overflows: the non-finite loss is reported by a clear error
-        with _blas_limits(self.hidden_size), np.errstate(over="ignore", invalid="ignore"):
-            self._train(seqs, y_index, sample_weight, params, optimizer, average, rng,
-                        partial)
-        if partial and average is not None:
-            self._raw_weights = params  # partial_fit goes on from the weights, not the average
+        try:
+            with blas_limits(self.hidden_size), np.errstate(over="ignore", invalid="ignore"):
+                result = _training.train(seqs, y_index, sample_weight,
+                                         check_random_state(self.random_state), setup, start,
+                                         history, lengths=lengths, rows=rows,
+                                         partial=partial)
+        except _training.Diverged as exc:
+            self.weights_ = exc.weights
+            if partial:  # partial_fit may go on from there
+                self._optimizer, self._average = exc.optimizer, exc.average
+            raise
+        finally:
+            self.loss_curve_, self.n_iter_ = history.loss_curve, history.n_iter
+            self.validation_loss_curve_ = history.validation_loss_curve
+            self.validation_scores_ = history.validation_scores
+            self.best_validation_score_ = history.best_validation_score
+        self.weights_ = result.weights
+        self.loss_ = self.loss_curve_[-1]
+        self.best_loss_ = min(self.loss_curve_)
+        if partial:
+            self._optimizer, self._average = result.optimizer, result.average
+            if result.average is not None:  # partial_fit goes on from the weights as trained
+                self._raw_weights = result.raw
         return self
-
-    def _check_training_memory(self, seqs, lengths, rows):
-        """Refuse, before allocating, a fit whose batches cannot fit in memory.
-
-        Backpropagation through time keeps every time step's activations of a batch, so
-        a batch costs about ``per_token`` bytes (measured per cell, rounded up) per token;
-        the batches of one epoch hold at most the ``batch_size`` longest sequences
-        together. Prediction is not limited: it streams. ``lengths`` are those of the
-        samples ``X[rows]`` (the ones of positive weight).
-        """
-        batch_size = self._batch_size_for(len(seqs))
-        longest = np.sort(lengths)[::-1][:batch_size]
-        n_tokens = int(longest.sum())
-        arch = self._architecture()
-        itemsize = np.dtype(self.dtype if not hasattr(self, "weights_")
-                            else self.weights_["Whh"].dtype).itemsize
-        n_dirs = len(arch.directions)
-        if seqs.text:
-            inputs = self.embedding_size or 0
-        else:
-            inputs = seqs.data.shape[2]
-        per_step = _TRAIN_FLOATS_PER_STEP[arch.cell] * n_dirs + (
-            _TRAIN_FLOATS_MAX_POOLING if "max" in arch.pooling else 0)
-        per_token = itemsize * (self.hidden_size * per_step + n_dirs * inputs) + 128
-        if n_tokens * per_token <= _TRAIN_MEMORY_LIMIT:
-            return
-        top = int(np.argmax(lengths))
-        what = "tokens" if seqs.text else "time steps"
-        fits = max(1, _TRAIN_MEMORY_LIMIT // (per_token * batch_size))
-        advice = (f"Keep the last max_len={fits:,} tokens of each document (or lower "
-                  "batch_size)" if seqs.text else
-                  f"Use sequences of at most {fits:,} time steps (or lower batch_size)")
-        raise ValueError(
-            f"X[{rows[top]}] has {int(lengths[top]):,} {what}: training on it would need "
-            f"about {n_tokens * per_token / 2**30:.1f} GiB, over the limit of "
-            f"{_TRAIN_MEMORY_LIMIT / 2**30:g} GiB (backpropagation through time keeps "
-            f"every step's activations of a batch: {n_tokens:,} {what} in the "
-            f"{len(longest)} longest sequences, about {per_token:,} bytes each for this "
-            f"network). {advice}."
-        )
 
     def _check_hashing(self):
         """Refuse the vocabulary parameters together with ``hash_buckets``."""
@@ -924,146 +805,6 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
         return weights[y_index]
 
-    def _batch_size_for(self, n_samples):
-        if self.batch_size == "auto":
-            return n_samples if n_samples <= _FULL_BATCH_MAX else _AUTO_BATCH
-        return min(self.batch_size, n_samples)
-
-    def _make_optimizer(self, params, text, n_samples):
-        lr = self.learning_rate_init
-        if lr == "auto":
-            one_batch = self._batch_size_for(n_samples) >= n_samples
-            lr = _AUTO_LR_FULL_BATCH if one_batch else _AUTO_LR_MINI_BATCH
-        common = dict(sparse=tuple(_lookup_names(params)) if text else (),
-                      clip_value=self.clip_value)
-        if self.solver == "adam":
-            return SOLVERS["adam"](params, lr, self.beta_1, self.beta_2, self.epsilon,
-                                   **common)
-        return SOLVERS["sgd"](params, lr, self.momentum, self.nesterovs_momentum, **common)
-
-    def _train(self, seqs, y, sample_weight, params, optimizer, average, rng, partial):
-        """The epoch loop: validation split, epochs, monitoring, stopping, restoring."""
-        early = not partial and (
-            len(seqs) > _AUTO_EARLY_STOPPING if self.early_stopping == "auto"
-            else self.early_stopping
-        )
-        split = _validation_split(y, self.validation_fraction, rng) if early else None
-        early = split is not None
-        if early:
-            if self.validation_loss_curve_ is None:  # a new fit, or warm after none
-                self.validation_loss_curve_, self.validation_scores_ = [], []
-            train, val = split
-            val_data = (seqs.subset(val), y[val], sample_weight[val])
-            seqs, y, sample_weight = seqs.subset(train), y[train], sample_weight[train]
-        batch_size = self._batch_size_for(len(seqs))
-        fixed = None
-        if batch_size == len(seqs):  # the same batch every epoch: pack it once
-            fixed = list(_labelled_batches(seqs, y, sample_weight, [np.arange(len(seqs))]))
-
-        best, stalled, best_params, converged = np.inf, 0, None, False
-        patience = self.n_iter_no_change
-        if patience == "auto":
-            patience = _AUTO_PATIENCE_EARLY if early else _AUTO_PATIENCE
-        n_epochs = 1 if partial else self.max_iter
-        for _ in range(n_epochs):
-            start = time.perf_counter()
-            if fixed is None:
-                indices = epoch_batches(seqs.lengths, batch_size, seqs.text, self.shuffle, rng)
-                batches = _labelled_batches(seqs, y, sample_weight, indices)
-            else:
-                batches = fixed
-            n_batches = -(-len(seqs) // batch_size)
-            loss = self._train_epoch(batches, n_batches, params, optimizer, average, rng,
-                                     float(sample_weight.sum()), seqs.table)
-            self.loss_curve_.append(loss)
-            self.n_iter_ += 1
-            line = f"Epoch {self.n_iter_}: loss {loss:.6f}"
-            monitored = loss
-            if early:
-                current = params if average is None else average.averaged(params)
-                val_loss, val_score = _evaluate(current, self._arch, *val_data)
-                self.validation_loss_curve_.append(val_loss)
-                self.validation_scores_.append(val_score)
-                line += f", validation loss {val_loss:.6f}, validation accuracy {val_score:.4f}"
-                monitored = val_loss
-            if self.verbose:
-                seconds = time.perf_counter() - start
-                print(f"{line}, {seconds:.2f} s, "
-                      f"{seqs.n_tokens / max(seconds, 1e-9):,.0f} tokens/s", flush=True)
-            if partial:
-                continue
-            stalled = stalled + 1 if monitored > best - self.tol else 0
-            if monitored < best:
-                best = monitored
-                if early:
-                    best_params = {k: v.copy() for k, v in current.items()}
-                    self.best_validation_score_ = val_score
-            if stalled >= patience:
-                what = "Validation" if early else "Training"
-                if (self.learning_rate == "adaptive"
-                        and optimizer.learning_rate / _ADAPTIVE_FACTOR >= _ADAPTIVE_MIN):
-                    optimizer.learning_rate /= _ADAPTIVE_FACTOR
-                    stalled = 0
-                    if self.verbose:
-                        print(f"{what} loss did not improve more than tol={self.tol} for "
-                              f"{patience} epochs. Learning rate set to "
-                              f"{optimizer.learning_rate:g}.")
-                    continue
-                if self.verbose:
-                    print(f"{what} loss did not improve more than tol={self.tol} for "
-                          f"{patience} consecutive epochs. Stopping.")
-                converged = True
-                break
-        if not partial and not converged:
-            warnings.warn(
-                f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached and "
-                "the optimization hasn't converged yet.",
-                ConvergenceWarning,
-            )
-        if best_params is not None:
-            params = best_params
-        elif average is not None:
-            params = average.averaged(params)
-        self.weights_ = params
-        self.loss_ = self.loss_curve_[-1]
-        self.best_loss_ = min(self.loss_curve_)
-
-    def _train_epoch(self, batches, n_batches, params, optimizer, average, rng, total_weight,
-                     table):
-        """One pass: loss and gradients of each batch, then an update. Returns the
-        epoch's sample-weighted mean loss."""
-        total = seen = 0.0
-        report = self.verbose >= 2 and n_batches >= 20
-        for i, (batch, y, w) in enumerate(batches):
-            masks = None
-            if self.dropout:
-                masks = _rnn.dropout_masks(rng, batch, params, self._arch, self.dropout)
-            loss, grads = _rnn.loss_and_grads(params, batch, y, w, self.alpha, arch=self._arch,
-                                              masks=masks,
-                                              label_smoothing=self.label_smoothing,
-                                              table=table)
-            if average is not None:
-                average.prepare(params, grads)
-            if not (np.isfinite(loss) and optimizer.update(params, grads)):
-                self.weights_ = params  # as before this batch: the update is not applied
-                what = ("The training loss" if not np.isfinite(loss)
-                        else "The gradient, or the weights it would give,")
-                raise ValueError(
-                    f"{what} overflowed in epoch {self.n_iter_ + 1} (batch {i + 1}, "
-                    f"loss {loss:.6g}): training diverged. The learning rate is probably "
-                    "too high; lower learning_rate_init (or set clip_value). The weights "
-                    "are left as they were before that batch."
-                )
-            if average is not None:
-                average.update(params, grads)
-            weight = float(w.sum())
-            total += loss * weight
-            seen += weight
-            if report and (i + 1) % (n_batches // 10) == 0:
-                print(f"  epoch {self.n_iter_ + 1}: {i + 1}/{n_batches} batches, "
-                      f"loss so far {total / seen:.6f}", flush=True)
-        return total / total_weight
-
     # ------------------------------------------------------------- prediction
     def predict_proba(self, X):
         """Probability of each class for each sample.
@@ -1083,17 +824,17 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         kind, data = self._validate_input(X, reset=False)
         # the weights of a diverged fit may overflow a cell's sums: handled (or refused)
         # by _rnn.predict_proba, so no warning
-        with (_blas_limits(self.weights_["Whh"].shape[1]),
+        with (blas_limits(self.weights_["Whh"].shape[1]),
               np.errstate(over="ignore", invalid="ignore")):
             if kind == "numeric":
-                return _predict_proba(self.weights_, self._arch, Sequences(data))
+                return _training.predict_proba(self.weights_, self._arch, Sequences(data))
             # tokenize a slice of documents at a time: memory stays bounded
             proba = np.empty((len(data), len(self.classes_)), dtype=np.float64)
             for start in range(0, len(data), PREDICT_DOCUMENTS):
                 tokens = data.tokens(start, start + PREDICT_DOCUMENTS)
                 seqs = self._encode(tokens)
-                proba[start : start + len(tokens)] = _predict_proba(self.weights_, self._arch,
-                                                                    seqs)
+                proba[start : start + len(tokens)] = _training.predict_proba(
+                    self.weights_, self._arch, seqs)
             return proba
 
     def predict_log_proba(self, X):
@@ -1141,152 +882,3 @@ def _check_labels(y, classes):
             f"y has labels {unknown!r} that are not in classes_ {classes!r}; pass every "
             "class to the first partial_fit call (classes=...)."
         )
-
-
-def _check_vocabulary(vocabulary):
-    """A user's fixed vocabulary as a dict of token to column ``0..n-1``."""
-    if isinstance(vocabulary, Mapping):
-        vocabulary = dict(vocabulary)
-        columns = sorted(vocabulary.values())
-        if columns != list(range(len(vocabulary))):
-            raise ValueError(
-                "vocabulary must map its tokens to the columns 0..n-1, each once; got "
-                f"columns {columns[:10]}{'...' if len(columns) > 10 else ''}."
-            )
-    else:
-        tokens = list(vocabulary)
-        vocabulary = {tok: i for i, tok in enumerate(tokens)}
-        if len(vocabulary) != len(tokens):
-            raise ValueError("vocabulary holds a token more than once.")
-    if not vocabulary:
-        raise ValueError("vocabulary is empty.")
-    if not all(isinstance(tok, str) for tok in vocabulary):
-        raise ValueError("vocabulary tokens must be str.")
-    return vocabulary
-
-
-def _validation_split(y, fraction, rng):
-    """(train, validation) index arrays of the canonical training set, or None.
-
-    Stratified where scikit-learn can stratify (every class has 2 samples, and each
-    part room for one of every class); else a plain random split drawn from the same
-    ``rng``; None, training without validation, when that leaves no validation sample
-    or fewer than 2 classes to train on (``rng`` is then left as it was). Each fallback
-    warns, saying why.
-    """
-    index = np.arange(len(y))
-    state = rng.get_state()
-    unstratified = None
-    try:
-        split = train_test_split(index, test_size=fraction, stratify=y, random_state=rng)
-    except ValueError as exc:  # raised before anything is drawn from rng
-        unstratified = str(exc)
-        try:
-            split = train_test_split(index, test_size=fraction, random_state=rng)
-        except ValueError:  # an empty part
-            split = None
-    if split is None or len(np.unique(y[split[0]])) < 2:
-        warnings.warn(
-            f"early_stopping: a validation_fraction={fraction} of {len(y)} distinct "
-            "samples leaves no validation sample or fewer than 2 classes to train on; "
-            "training without validation, monitoring the training loss as "
-            "early_stopping=False does.",
-            UserWarning,
-        )
-        rng.set_state(state)  # nothing drawn: the fit goes on as with early_stopping=False
-        return None
-    if unstratified is not None:
-        warnings.warn(
-            f"early_stopping: a stratified validation_fraction={fraction} of {len(y)} "
-            f"distinct samples is impossible ({unstratified}); the validation set is "
-            "drawn at random, unstratified, instead.",
-            UserWarning,
-        )
-    train, val = split
-    return np.sort(train), np.sort(val)
-
-
-def _subword_rows(stored):
-    """The vocabulary's subword rows as a CSR matrix, from the ``(data, indices, indptr,
-    shape)`` a fit stores, or the CSR matrix itself, which models saved by earlier
-    versions hold."""
-    if sp.issparse(stored):
-        return stored
-    data, indices, indptr, shape = stored
-    return sp.csr_matrix((data, indices, indptr), shape=shape)
-
-
-def _labelled_batches(seqs, y, sample_weight, indices):
-    """(packed batch, labels, weights) for each index array, labels in packed order."""
-    for index, batch in zip(indices, seqs.pack_all(indices)):
-        rows = index[batch.order]
-        yield batch, y[rows], sample_weight[rows]
-
-
-def _predict_proba(params, arch, seqs):
-    """Class probabilities of every sequence, chunk after chunk (memory stays bounded)."""
-    proba = np.empty((len(seqs), params["by"].shape[0]), dtype=np.float64)
-    for index in predict_chunks(seqs.lengths):
-        batch = seqs.pack(index)
-        proba[index[batch.order]] = _rnn.predict_proba(params, batch, arch, seqs.table)
-    return proba
-
-
-def _evaluate(params, arch, seqs, y, sample_weight):
-    """Sample-weighted mean cross-entropy and accuracy."""
-    proba = _predict_proba(params, arch, seqs)
-    p_true = proba[np.arange(len(y)), y]
-    w = sample_weight / sample_weight.sum()
-    with np.errstate(divide="ignore"):
-        loss = -float(np.dot(w, np.log(p_true)))
-    return loss, float(np.dot(w, proba.argmax(axis=1) == y))
-
-
-def _init_params(arch, n_inputs, n_classes, hidden_size, embedding_size, rng, dtype):
-    """Weights as PyTorch initializes its recurrent layers, Uniform(-1/sqrt(H),
-    1/sqrt(H)), an embedding ``Wemb`` drawn from N(0, 0.1^2), and zero biases.
-
-    A matrix whose columns are looked up by token id (``Wemb``, or ``Wxh`` without an
-    embedding) is drawn as its transpose and stored column-major, so that its columns
-    are contiguous rows of its transpose. The tutorial's model (tanh, one direction, no
-    embedding) draws ``Wxh``, ``Whh`` and ``Why`` in that order, as it always has.
-    """
-    bound = 1.0 / np.sqrt(hidden_size)
-    gates = CELLS[arch.cell].gates
-    params = {}
-    if embedding_size is not None:
-        params["Wemb"] = rng.normal(0.0, 0.1, (n_inputs, embedding_size)).astype(dtype).T
-        n_inputs = embedding_size
-    for sfx in arch.directions:
-        params["Wxh" + sfx] = rng.uniform(
-            -bound, bound, (n_inputs, gates * hidden_size)).astype(dtype).T
-        params["Whh" + sfx] = rng.uniform(
-            -bound, bound, (gates * hidden_size, hidden_size)).astype(dtype)
-    params["Why"] = rng.uniform(-bound, bound, (n_classes, arch.n_features(hidden_size))
-                                ).astype(dtype)
-    for sfx in arch.directions:
-        params["bh" + sfx] = np.zeros(gates * hidden_size, dtype=dtype)
-        if CELLS[arch.cell].recurrent_bias:
-            params["bhh" + sfx] = np.zeros(gates * hidden_size, dtype=dtype)
-    params["by"] = np.zeros(n_classes, dtype=dtype)
-    return params
-
-
-def _lookup_names(params):
-    """The parameters whose columns are looked up by token id (for text input)."""
-    if "Wemb" in params:
-        return ["Wemb"]
-    return [name for name in params if name.startswith("Wxh")]
-
-
-def _as_param(array, dtype):
-    order = "F" if array.flags.f_contiguous and array.ndim == 2 else "C"
-    return np.array(array, dtype=dtype, order=order)
-
-
-def _blas_limits(hidden_size):
-    """One BLAS thread for small hidden sizes (more only add overhead), else as is;
-    safe when several threads fit and predict at once (see ``_threads``)."""
-    if hidden_size >= _SINGLE_THREAD_HIDDEN:
-        return contextlib.nullcontext()
-    return blas_single_thread()

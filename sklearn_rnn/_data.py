@@ -5,7 +5,7 @@
   to ``validate_data``.
 - :class:`Sequences` holds a corpus as token ids or a numeric array and packs any subset
   of it into a :class:`~sklearn_rnn._packing.PackedBatch`.
-- :func:`canonical` makes a training set independent of sample order;
+- :func:`distinct_samples` makes a training set independent of sample order;
   :func:`epoch_batches` and :func:`predict_chunks` cut it into batches.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _packing
-from ._text import TokenIds
+from ._text import TokenIds, offsets
 
 # text batches are drawn from groups of this many batches sorted by length
 BUCKET_BATCHES = 50
@@ -190,8 +190,7 @@ class Sequences:
         if not self.text:
             return [self.pack(index) for index in batches]
         index = np.concatenate(batches)
-        bounds = np.zeros(len(batches) + 1, dtype=np.intp)
-        np.cumsum([len(b) for b in batches], out=bounds[1:])
+        bounds = offsets([len(b) for b in batches])
         d = self.data
         return _packing.pack_ragged_groups(d.ids, d.starts[index], d.lengths[index], bounds)
 
@@ -204,7 +203,7 @@ class Sequences:
         return _packing.pack_dense(self.data[index])
 
 
-def canonical(seqs, y, sample_weight):
+def distinct_samples(seqs, y, sample_weight):
     """Drop zero-weight samples, merge identical (x, y) pairs by summing their weights,
     and sort: the same weighted objective, independent of the order of the samples."""
     keep = sample_weight > 0
@@ -224,10 +223,8 @@ def canonical(seqs, y, sample_weight):
         flat = np.frombuffer(b"".join(k[0] for k in keys), dtype=data.ids.dtype).copy()
         lengths = np.fromiter((len(k[0]) // size for k in keys), dtype=np.intp,
                               count=len(keys))
-        starts = np.zeros(len(keys), dtype=np.intp)
-        np.cumsum(lengths[:-1], out=starts[1:])
         return (
-            Sequences(TokenIds(flat, starts, lengths), seqs.table),
+            Sequences(TokenIds.from_lengths(flat, lengths), seqs.table),
             np.fromiter((k[1] for k in keys), dtype=np.intp, count=len(keys)),
             np.fromiter((merged[k] for k in keys), dtype=np.float64, count=len(keys)),
         )

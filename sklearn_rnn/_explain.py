@@ -38,7 +38,7 @@ from sklearn.utils.validation import check_is_fitted
 
 # the engine's names, in one place: the packing helpers may move to a module of their own
 from ._cells import CELLS
-from ._classifier import RNNSentimentClassifier, _blas_limits
+from ._classifier import RNNSentimentClassifier
 from ._packing import pack_ragged, reverse_index, steps_and_rows
 from ._rnn import (
     log_softmax,
@@ -51,6 +51,8 @@ from ._rnn import (
     sequence_forward,
 )
 from ._text import _truncate
+from ._text import offsets as _offsets
+from ._threads import blas_limits
 
 METHODS = ("integrated_gradients", "occlusion")
 # the floating-point type of the path's forward and backward passes, whatever the
@@ -292,7 +294,7 @@ def explain_prediction(estimator, X, *, target="predicted", method="integrated_g
                else np.full(len(log_proba), fixed_target))
     rows = np.arange(len(targets))
     if method == "integrated_gradients":
-        with _blas_limits(estimator.weights_["Whh"].shape[1]):
+        with blas_limits(estimator.weights_["Whh"].shape[1]):
             scores, baseline, points = _integrated_gradients(estimator, docs, targets,
                                                              int(n_steps))
         empty = docs.lengths == 0  # a document without tokens is its own baseline
@@ -669,9 +671,3 @@ def _lookup_path(matrix, ids, table):
         (rows.data.astype(_PATH_DTYPE), np.searchsorted(columns, rows.indices), rows.indptr),
         shape=(len(used), len(columns)))
     return lookup_columns(np.asarray(matrix[:, columns], dtype=_PATH_DTYPE), local, sub)
-
-
-def _offsets(lengths):
-    offsets = np.zeros(len(lengths) + 1, dtype=np.intp)
-    np.cumsum(lengths, out=offsets[1:])
-    return offsets

@@ -1,8 +1,9 @@
 """The SGD and Adam updates, with element-wise gradient clipping.
 
-Optimizers are plain classes that update a dict of parameter arrays in place, as
+Optimizers are plain classes that update a dict of parameter arrays in place, and own
+their learning-rate schedule (:meth:`_BaseOptimizer.trigger_stopping`), as
 scikit-learn's ``_stochastic_optimizers``. A gradient is either a dense array shaped like
-its parameter or, for the text embedding ``Wxh``, a :class:`~sklearn_rnn._rnn.RowGrad`
+its parameter or, for the text embedding ``Wxh``, a :class:`~sklearn_rnn._rnn.ColumnGrad`
 holding only the columns a batch used. Sparse gradients update only those columns: for
 plain SGD that is exactly the dense update; with momentum or Adam the moments of columns
 a batch did not use are left as they are until the column is used again (the "lazy"
@@ -16,14 +17,25 @@ instead of a handful per parameter.
 import numpy as np
 
 
-def own_arrays(state):
+def memory_order(array):
+    """``'F'`` for a column-major matrix (a looked-up one: its columns are contiguous
+    rows of its transpose), else ``'C'``: the order copies of a parameter keep."""
+    return "F" if array.ndim == 2 and array.flags.f_contiguous else "C"
+
+
+def copy_param(array, dtype=None):
+    """A writable copy of a parameter in ``dtype`` (by default its own), in its order."""
+    return np.array(array, dtype=dtype, order=memory_order(array))
+
+
+def make_writable(state):
     """Replace the read-only arrays among ``state``'s attributes (and in its dicts of
     arrays) by writable copies: the state of a model loaded with
     ``joblib.load(..., mmap_mode="r")`` maps its file read-only, and is only copied once
     training goes on from it."""
     def writable(value):
         if isinstance(value, np.ndarray) and not value.flags.writeable:
-            return value.copy(order="K")
+            return copy_param(value)
         if isinstance(value, dict):
             return {k: writable(v) for k, v in value.items()}
         return value
@@ -34,7 +46,7 @@ def own_arrays(state):
 
 def _zeros_like(param):
     # np.zeros (unlike zeros_like) gets lazily zeroed pages from the OS: free until used
-    return np.zeros(param.shape, param.dtype, order="F" if param.flags.f_contiguous else "C")
+    return np.zeros(param.shape, param.dtype, order=memory_order(param))
 
 
 class _BaseOptimizer:
@@ -46,14 +58,25 @@ class _BaseOptimizer:
         Updated in place; the dense entries are replaced by views of one buffer.
     learning_rate_init : float
     sparse : tuple of str
-        Names of the parameters whose gradients come as :class:`RowGrad`. They must
+        Names of the parameters whose gradients come as :class:`ColumnGrad`. They must
         be 2-D and column-major (their transposes hold the columns as rows).
     clip_value : float or None
         Clip every gradient element to ``[-clip_value, clip_value]`` before the update.
+    schedule : {'constant', 'adaptive'}, default='constant'
+        What :meth:`trigger_stopping` does when the monitored loss stalls.
     """
 
-    def __init__(self, params, learning_rate_init, sparse=(), clip_value=None):
+    # learning_rate='adaptive': the step size is divided by this when the loss stalls...
+    ADAPTIVE_FACTOR = 5.0
+    # ...until it would fall below this
+    ADAPTIVE_MIN = 1e-6
+    # optimizers saved before the schedule was theirs have none of their own
+    schedule = "constant"
+
+    def __init__(self, params, learning_rate_init, sparse=(), clip_value=None,
+                 schedule="constant"):
         self.learning_rate = learning_rate_init
+        self.schedule = schedule
         self.clip_value = clip_value
         self.sparse = tuple(sparse)
         self.dense = tuple(k for k in params if k not in self.sparse)
@@ -98,7 +121,7 @@ class _BaseOptimizer:
             values = grad.values
             if self.clip_value is not None:
                 values = np.clip(values, -self.clip_value, self.clip_value)
-            staged.append((name, grad.rows, *self._step(params[name].T, values, grad.rows,
+            staged.append((name, grad.columns, *self._step(params[name].T, values, grad.columns,
                                                         name)))
         total = float(self.flat.sum()) + sum(float(new.sum()) for _, _, new, _ in staged)
         if not np.isfinite(total):  # diverging: leave everything as it was
@@ -110,6 +133,23 @@ class _BaseOptimizer:
             params[name].T[rows] = new
             if state is not None:
                 self._sparse_state()[name][rows] = state
+        return True
+
+    def trigger_stopping(self, message, verbose):
+        """The monitored loss stalled (``message`` says how): whether training stops.
+
+        With the ``'adaptive'`` schedule the step size is divided by 5 and training goes
+        on, until it would fall below 1e-6, as scikit-learn's SGD optimizer does (here
+        for both solvers); with ``'constant'`` training stops.
+        """
+        smaller = self.learning_rate / self.ADAPTIVE_FACTOR
+        if self.schedule == "adaptive" and smaller >= self.ADAPTIVE_MIN:
+            self.learning_rate = smaller
+            if verbose:
+                print(f"{message} epochs. Learning rate set to {self.learning_rate:g}.")
+            return False
+        if verbose:
+            print(f"{message} consecutive epochs. Stopping.")
         return True
 
     def _begin_step(self):
@@ -124,17 +164,17 @@ class SGDOptimizer(_BaseOptimizer):
 
     Parameters
     ----------
-    params, learning_rate_init, sparse, clip_value
+    params, learning_rate_init, sparse, clip_value, schedule
         As :class:`_BaseOptimizer`.
     momentum : float, default=0.0
     nesterov : bool, default=False
     """
 
     def __init__(self, params, learning_rate_init, momentum=0.0, nesterov=False, *,
-                 sparse=(), clip_value=None):
+                 sparse=(), clip_value=None, schedule="constant"):
         self.momentum = momentum
         self.nesterov = nesterov
-        super().__init__(params, learning_rate_init, sparse, clip_value)
+        super().__init__(params, learning_rate_init, sparse, clip_value, schedule)
 
     def _init_state(self, params):
         if self.momentum:
@@ -171,16 +211,16 @@ class AdamOptimizer(_BaseOptimizer):
 
     Parameters
     ----------
-    params, learning_rate_init, sparse, clip_value
+    params, learning_rate_init, sparse, clip_value, schedule
         As :class:`_BaseOptimizer`.
     beta_1, beta_2, epsilon : float
     """
 
     def __init__(self, params, learning_rate_init, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 *, sparse=(), clip_value=None):
+                 *, sparse=(), clip_value=None, schedule="constant"):
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self.t = 0
-        super().__init__(params, learning_rate_init, sparse, clip_value)
+        super().__init__(params, learning_rate_init, sparse, clip_value, schedule)
 
     def _init_state(self, params):
         self.m, self.v = np.zeros_like(self.flat), np.zeros_like(self.flat)
@@ -263,8 +303,8 @@ class WeightAverage:
         about to be taken), while ``params`` still hold the values they had since they
         were last synced. Nothing is written until :meth:`update`."""
         self._pending = {
-            name: (grads[name].rows, self.decay * self._caught_up(name, params,
-                                                                  grads[name].rows, self.t))
+            name: (grads[name].columns, self.decay * self._caught_up(name, params,
+                                                                  grads[name].columns, self.t))
             for name in self.sparse
         }
 
@@ -308,6 +348,5 @@ class WeightAverage:
         correction = 1.0 - self.decay**self.t
         out = {}
         for name, avg in self.average.items():
-            order = "F" if avg.flags.f_contiguous and avg.ndim == 2 else "C"
-            out[name] = np.array(avg / correction, dtype=params[name].dtype, order=order)
+            out[name] = copy_param(avg / correction, params[name].dtype)
         return out

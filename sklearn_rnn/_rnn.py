@@ -44,22 +44,23 @@ from ._packing import reverse_index, steps_and_rows
 _CSR = getattr(sp, "csr_array", sp.csr_matrix)
 
 
-class RowGrad(NamedTuple):
-    """Gradient of ``Wxh`` for text input, non-zero only in the columns a batch used.
+class ColumnGrad(NamedTuple):
+    """Gradient of a matrix looked up by token id (``Wemb``, or ``Wxh`` without an
+    embedding), non-zero only in the columns a batch used.
 
-    rows : ndarray of shape (K,)
-        The columns of ``Wxh`` (token ids), sorted and unique.
+    columns : ndarray of shape (K,)
+        The columns of the matrix (token ids), sorted and unique.
     values : ndarray of shape (K, H)
-        The gradient of those columns, one per row.
+        The gradient of those columns, one per row (rows of the matrix's transpose).
     """
 
-    rows: np.ndarray
+    columns: np.ndarray
     values: np.ndarray
 
     def to_dense(self, n_inputs):
         """The same gradient as a dense ``(H, n_inputs)`` array."""
         dense = np.zeros((self.values.shape[1], n_inputs), dtype=self.values.dtype)
-        dense[:, self.rows] = self.values.T
+        dense[:, self.columns] = self.values.T
         return dense
 
 
@@ -122,6 +123,65 @@ def param_names(arch, embedding=False):
 
 
 PARAM_NAMES = tuple(param_names(TUTORIAL))
+
+# what max pooling keeps per token in training, in units of H floats (its padded copy and
+# arg max over time), on top of the cell's (``Cell.train_floats_per_step``)
+_MAX_POOLING_TRAIN_FLOATS = 40
+
+
+def init_params(arch, n_inputs, n_classes, hidden_size, embedding_size, rng, dtype,
+                unknown_column=None):
+    """Weights as PyTorch initializes its recurrent layers, Uniform(-1/sqrt(H),
+    1/sqrt(H)), an embedding ``Wemb`` drawn from N(0, 0.1^2), and zero biases.
+
+    A matrix whose columns are looked up by token id (``Wemb``, or ``Wxh`` without an
+    embedding) is drawn as its transpose and stored column-major, so that its columns
+    are contiguous rows of its transpose. The tutorial's model (tanh, one direction, no
+    embedding) draws ``Wxh``, ``Whh`` and ``Why`` in that order, as it always has.
+    ``unknown_column``, if given, starts at zero in the looked-up matrices (the
+    unknown word's column of a vocabulary, which training may never see).
+    """
+    bound = 1.0 / np.sqrt(hidden_size)
+    gates = CELLS[arch.cell].gates
+    params = {}
+    if embedding_size is not None:
+        params["Wemb"] = rng.normal(0.0, 0.1, (n_inputs, embedding_size)).astype(dtype).T
+        n_inputs = embedding_size
+    for sfx in arch.directions:
+        params["Wxh" + sfx] = rng.uniform(
+            -bound, bound, (n_inputs, gates * hidden_size)).astype(dtype).T
+        params["Whh" + sfx] = rng.uniform(
+            -bound, bound, (gates * hidden_size, hidden_size)).astype(dtype)
+    params["Why"] = rng.uniform(-bound, bound, (n_classes, arch.n_features(hidden_size))
+                                ).astype(dtype)
+    for sfx in arch.directions:
+        params["bh" + sfx] = np.zeros(gates * hidden_size, dtype=dtype)
+        if CELLS[arch.cell].recurrent_bias:
+            params["bhh" + sfx] = np.zeros(gates * hidden_size, dtype=dtype)
+    params["by"] = np.zeros(n_classes, dtype=dtype)
+    if unknown_column is not None:
+        for name in looked_up_names(params):
+            params[name][:, unknown_column] = 0.0
+    return params
+
+
+def looked_up_names(params):
+    """The parameters whose columns text input looks up by token id: ``Wemb`` with an
+    embedding, else the input matrices ``Wxh`` of every direction (the one-hot product
+    ``Wxh x_t`` is column ``id`` of ``Wxh``)."""
+    if "Wemb" in params:
+        return ["Wemb"]
+    return [name for name in params if name.startswith("Wxh")]
+
+
+def training_bytes_per_token(arch, hidden_size, n_inputs, itemsize):
+    """About how many bytes training keeps per token of a batch (an upper bound, measured
+    per cell and pooling): the activations backpropagation through time holds, and the
+    ``n_inputs`` input features each direction reads per token."""
+    n_dirs = len(arch.directions)
+    per_step = CELLS[arch.cell].train_floats_per_step * n_dirs + (
+        _MAX_POOLING_TRAIN_FLOATS if "max" in arch.pooling else 0)
+    return itemsize * (hidden_size * per_step + n_dirs * n_inputs) + 128
 
 
 # ------------------------------------------------------------------ the recurrence
@@ -267,17 +327,17 @@ def lookup_columns(matrix, ids, table=None, out=None):
 
 
 def lookup_columns_backward(dvalues, ids, table=None):
-    """The gradient of :func:`lookup_columns`' matrix, as a :class:`RowGrad` over the
+    """The gradient of :func:`lookup_columns`' matrix, as a :class:`ColumnGrad` over the
     columns that were read."""
     if table is None:
-        return RowGrad(*scatter_add_rows(ids, dvalues))
+        return ColumnGrad(*scatter_add_rows(ids, dvalues))
     used, inverse = np.unique(ids, return_inverse=True)
     _, dused = scatter_add_rows(inverse.ravel(), dvalues)  # one row per used id, in order
     rows = table[used]
     columns = np.unique(rows.indices)
     local = sp.csr_matrix((rows.data, np.searchsorted(columns, rows.indices), rows.indptr),
                           shape=(len(used), len(columns)))
-    return RowGrad(columns, np.asarray(local.T @ dused))
+    return ColumnGrad(columns, np.asarray(local.T @ dused))
 
 
 def _lookup(params, ids=None, X=None, table=None):
@@ -285,7 +345,7 @@ def _lookup(params, ids=None, X=None, table=None):
     steps ``(P, D)``, or None for the direct look-up of ``Wxh`` columns by token id."""
     if X is not None:
         return X
-    if "Wemb" in params:
+    if "Wemb" in params:  # see looked_up_names
         return lookup_columns(params["Wemb"], ids, table)
     return None
 
@@ -412,6 +472,25 @@ def log_softmax(logits):
     return shifted
 
 
+def cross_entropy(log_p, y, sample_weight, label_smoothing=0.0):
+    """Sample-weighted mean cross-entropy of log-probabilities ``log_p`` (N, C) and class
+    indices ``y``; with ``label_smoothing`` against the smoothed targets of
+    :func:`softmax_cross_entropy`."""
+    scale = sample_weight / sample_weight.sum()
+    if label_smoothing:
+        per_sample = (_targets(y, log_p, label_smoothing) * log_p).sum(axis=1)
+    else:
+        per_sample = log_p[np.arange(len(y)), y]
+    return -float(np.dot(scale, per_sample))
+
+
+def _targets(y, log_p, label_smoothing):
+    target = np.zeros_like(log_p)
+    target[np.arange(len(y)), y] = 1.0 - label_smoothing
+    target += label_smoothing / log_p.shape[1]
+    return target
+
+
 def softmax_cross_entropy(logits, y, sample_weight, label_smoothing=0.0):
     """Sample-weighted mean cross-entropy of softmax(logits) and its gradient.
 
@@ -434,15 +513,10 @@ def softmax_cross_entropy(logits, y, sample_weight, label_smoothing=0.0):
     dlogits : ndarray of shape (N, C)
     """
     log_p = log_softmax(logits)
-    rows = np.arange(len(y))
-    scale = sample_weight / sample_weight.sum()
-    target = np.zeros_like(log_p)
-    target[rows, y] = 1.0 - label_smoothing
-    target += label_smoothing / logits.shape[1]
-    loss = -float(np.dot(scale, (target * log_p).sum(axis=1)))
+    loss = cross_entropy(log_p, y, sample_weight, label_smoothing)
     dlogits = np.exp(log_p)
-    dlogits -= target
-    dlogits *= scale[:, None]
+    dlogits -= _targets(y, log_p, label_smoothing)
+    dlogits *= (sample_weight / sample_weight.sum())[:, None]
     return loss, dlogits
 
 
@@ -474,7 +548,7 @@ def loss_and_grads(params, batch, y, sample_weight, alpha=0.0, *, arch=TUTORIAL,
     -------
     loss : float
     grads : dict
-        Parallel to ``params``; a :class:`RowGrad` for a looked-up matrix.
+        Parallel to ``params``; a :class:`ColumnGrad` for a looked-up matrix.
     """
     feats, enc_cache = features_forward(params, batch, arch, masks, table)
     logits, out_cache = output_forward(feats, params["Why"], params["by"])
@@ -485,8 +559,8 @@ def loss_and_grads(params, batch, y, sample_weight, alpha=0.0, *, arch=TUTORIAL,
         for name, grad in grads.items():
             if not name.startswith("W"):
                 continue
-            if isinstance(grad, RowGrad):
-                used = params[name].T[grad.rows]
+            if isinstance(grad, ColumnGrad):
+                used = params[name].T[grad.columns]
                 loss += 0.5 * alpha * float(np.vdot(used, used))
                 grad.values[...] += alpha * used
             else:

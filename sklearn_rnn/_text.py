@@ -19,12 +19,25 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils import murmurhash3_32
 
 
+def offsets(lengths):
+    """Where each of runs of these lengths, laid one after the other, starts, and where
+    the last ends: shape (len(lengths) + 1,)."""
+    bounds = np.zeros(len(lengths) + 1, dtype=np.intp)
+    np.cumsum(lengths, out=bounds[1:])
+    return bounds
+
+
 class TokenIds(NamedTuple):
     """A corpus as token ids: document ``i`` is ``ids[starts[i]:starts[i] + lengths[i]]``."""
 
     ids: np.ndarray
     starts: np.ndarray
     lengths: np.ndarray
+
+    @classmethod
+    def from_lengths(cls, ids, lengths):
+        """Documents of these lengths laid one after the other in ``ids``."""
+        return cls(ids, offsets(lengths)[:-1], lengths)
 
     def __len__(self):
         return len(self.lengths)
@@ -106,7 +119,7 @@ def fit_encode(token_lists, min_df=1, max_features=None, max_len=None, oov=False
     new_ids = np.full(n_seen + 1, len(kept), dtype=np.intp)
     new_ids[kept] = np.arange(len(kept))
     vocabulary = {tokens[i]: new for new, i in enumerate(kept)}
-    encoded = TokenIds(new_ids[ids], _starts(lengths), lengths)
+    encoded = TokenIds.from_lengths(new_ids[ids], lengths)
     if not oov:
         return vocabulary, encoded
     left_out = np.ones(n_seen, dtype=bool)
@@ -132,7 +145,7 @@ def encode(token_lists, vocabulary, max_len=None, oov=False):
     if not oov:
         ids = np.fromiter(map(vocabulary.get, tokens, repeat(len(vocabulary))),
                           dtype=np.intp, count=n_tokens)
-        return TokenIds(ids, _starts(lengths), lengths)
+        return TokenIds.from_lengths(ids, lengths)
     unknown = {}
     first = len(vocabulary) + 1
 
@@ -141,7 +154,7 @@ def encode(token_lists, vocabulary, max_len=None, oov=False):
         return found if found is not None else unknown.setdefault(tok, first + len(unknown))
 
     ids = np.fromiter(map(token_id, tokens), dtype=np.intp, count=n_tokens)
-    return TokenIds(ids, _starts(lengths), lengths), list(unknown)
+    return TokenIds.from_lengths(ids, lengths), list(unknown)
 
 
 def _murmur(text):
@@ -205,8 +218,8 @@ def hash_encode(token_lists, n_buckets, max_len=None, distinct=False):
     tokens = list(seen)
     columns = hash_columns(tokens, n_buckets)
     if distinct:
-        return TokenIds(ids, _starts(lengths), lengths), tokens, columns
-    return TokenIds(columns[ids], _starts(lengths), lengths)
+        return TokenIds.from_lengths(ids, lengths), tokens, columns
+    return TokenIds.from_lengths(columns[ids], lengths)
 
 
 def char_ngrams(token, ngram_range):
@@ -269,9 +282,3 @@ def _truncate(token_lists, max_len):
         return token_lists
     return [tokens[len(tokens) - max_len :] if len(tokens) > max_len else tokens
             for tokens in token_lists]
-
-
-def _starts(lengths):
-    starts = np.zeros(len(lengths), dtype=np.intp)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    return starts

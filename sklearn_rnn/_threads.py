@@ -25,6 +25,9 @@ import threading
 
 from threadpoolctl import ThreadpoolController
 
+# below this hidden size BLAS runs on one thread: more threads only add overhead
+SINGLE_THREAD_HIDDEN = 512
+
 _lock = threading.Lock()
 _held = False  # whether a call holds the limit
 
@@ -53,3 +56,11 @@ def blas_single_thread():
     finally:
         with _lock:
             _held = False
+
+
+def blas_limits(hidden_size):
+    """One BLAS thread for a network of fewer than 512 hidden units (more threads only
+    add overhead to its small products), else the user's setting, as it is."""
+    if hidden_size >= SINGLE_THREAD_HIDDEN:
+        return contextlib.nullcontext()
+    return blas_single_thread()

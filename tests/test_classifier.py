@@ -164,9 +164,9 @@ def test_a_zero_weight_document_is_a_dropped_document(seed_data, tokenised, para
 
 
 def test_a_zero_weight_document_is_not_refused_for_its_length(monkeypatch):
-    from sklearn_rnn import _classifier
+    from sklearn_rnn import _training
 
-    monkeypatch.setattr(_classifier, "_TRAIN_MEMORY_LIMIT", 8 * 2**20)
+    monkeypatch.setattr(_training, "MEMORY_LIMIT", 8 * 2**20)
     long = " ".join(["good"] * 20_000)
     clf = Tutorial(random_state=0, max_iter=5)
     with pytest.raises(ValueError, match=r"X\[3\] has 20,000 tokens"):
@@ -395,7 +395,7 @@ def test_prediction_memory_does_not_grow_with_the_number_of_documents(either):
 def test_small_networks_run_blas_on_one_thread():
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from sklearn_rnn._classifier import _blas_limits
+    from sklearn_rnn._threads import blas_limits as _blas_limits
 
     def blas_threads():
         return {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}

@@ -9,7 +9,7 @@ from sklearn_rnn import _data
 from sklearn_rnn._data import (
     Sequences,
     TextInput,
-    canonical,
+    distinct_samples,
     epoch_batches,
     predict_chunks,
     text_input,
@@ -256,12 +256,12 @@ def test_numeric_sequences_have_the_length_of_their_steps():
     np.testing.assert_array_equal(batches[1].X, X.transpose(1, 0, 2).reshape(6, 2))
 
 
-# ------------------------------------------------------------------ canonical
-def test_canonical_merges_duplicates_drops_zero_weights_and_sorts():
+# ----------------------------------------------------------- distinct samples
+def test_distinct_samples_merges_duplicates_drops_zero_weights_and_sorts():
     docs = [[2, 1], [1], [2, 1], [3], [1], [2, 1]]
     y = np.array([0, 1, 0, 1, 1, 1])
     w = np.array([1.0, 2.0, 0.5, 0.0, 1.0, 3.0])
-    seqs, y_c, w_c = canonical(Sequences(_token_ids(docs), "table"), y, w)
+    seqs, y_c, w_c = distinct_samples(Sequences(_token_ids(docs), "table"), y, w)
     assert seqs.table == "table"
     assert _unpack_text(seqs.pack(np.arange(len(seqs)))) == [[1], [2, 1], [2, 1]]
     np.testing.assert_array_equal(y_c, [1, 0, 1])
@@ -271,13 +271,13 @@ def test_canonical_merges_duplicates_drops_zero_weights_and_sorts():
         assert getattr(seqs.data, field).dtype == np.intp, field
 
 
-def test_canonical_does_not_depend_on_the_order_of_the_samples():
+def test_distinct_samples_does_not_depend_on_the_order_of_the_samples():
     docs = [[2, 1], [], [1], [2, 1], [4, 4, 4]]
     y = np.array([0, 1, 1, 0, 1])
     w = np.array([1.0, 2.0, 0.5, 0.25, 1.0])
-    a = canonical(Sequences(_token_ids(docs)), y, w)
+    a = distinct_samples(Sequences(_token_ids(docs)), y, w)
     perm = [3, 0, 4, 1, 2]
-    b = canonical(Sequences(_token_ids([docs[i] for i in perm])), y[perm], w[perm])
+    b = distinct_samples(Sequences(_token_ids([docs[i] for i in perm])), y[perm], w[perm])
     for x, z in zip(a[0].data, b[0].data):
         np.testing.assert_array_equal(x, z)
     np.testing.assert_array_equal(a[1], b[1])
@@ -286,12 +286,12 @@ def test_canonical_does_not_depend_on_the_order_of_the_samples():
     np.testing.assert_array_equal(a[2], [2.0, 0.5, 1.25, 1.0])
 
 
-def test_canonical_numeric_merges_identical_sequences():
+def test_distinct_samples_numeric_merges_identical_sequences():
     X = np.array([[[1.0], [2.0]], [[0.0], [1.0]], [[1.0], [2.0]], [[1.0], [2.0]]],
                  dtype=np.float32)
     y = np.array([1, 0, 1, 0])
     w = np.array([1.0, 1.0, 2.0, 0.0])
-    seqs, y_c, w_c = canonical(Sequences(X), y, w)
+    seqs, y_c, w_c = distinct_samples(Sequences(X), y, w)
     assert seqs.data.dtype == np.float32
     np.testing.assert_array_equal(seqs.data, [[[0.0], [1.0]], [[1.0], [2.0]]])
     np.testing.assert_array_equal(y_c, [0, 1])

@@ -165,7 +165,7 @@ def test_a_word_first_seen_in_a_later_call_trains_a_column_of_its_own(hashed, se
     _, grads = _rnn.loss_and_grads(clf.weights_, batch, np.array([0]), np.ones(1),
                                    arch=clf._arch, table=seqs.table)
     column = own if hashed else len(clf.vocabulary_)  # else the unknown-word column
-    assert grads["Wxh"].rows.tolist() == [column]
+    assert grads["Wxh"].columns.tolist() == [column]
     assert np.all(grads["Wxh"].values != 0)
 
     docs = ["terrible", "qwxz"]
@@ -311,18 +311,18 @@ def test_hashed_gradients_match_finite_differences(cell, bidirectional, pooling,
     assert sorted(grads) == sorted(params)
     for name, grad in grads.items():
         value = params[name]
-        if isinstance(grad, _rnn.RowGrad):
+        if isinstance(grad, _rnn.ColumnGrad):
             expected = sorted({c for doc in docs for word in doc.split()
                                for c in _columns(word, n, subword_ngrams)})
-            assert grad.rows.tolist() == expected, name
+            assert grad.columns.tolist() == expected, name
             unused = [c for c in range(n_inputs) if c not in expected][:3]
             for column in unused:  # no gradient outside the batch's columns
                 for i in range(value.shape[0]):
                     assert _numeric_derivative(value, (i, column), loss) == 0.0
             got, indices = grad.values.T, [(i, c) for i in range(value.shape[0])
-                                           for c in grad.rows]
+                                           for c in grad.columns]
             numeric = np.array([_numeric_derivative(value, ix, loss) for ix in indices])
-            numeric = numeric.reshape(value.shape[0], len(grad.rows))
+            numeric = numeric.reshape(value.shape[0], len(grad.columns))
         else:
             got = grad
             numeric = np.array([_numeric_derivative(value, ix, loss)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sklearn_rnn._optim import AdamOptimizer, SGDOptimizer, WeightAverage
-from sklearn_rnn._rnn import RowGrad
+from sklearn_rnn._rnn import ColumnGrad
 
 
 def _params(seed=0, hidden=3, n_inputs=6):
@@ -37,7 +37,7 @@ def test_sparse_update_equals_dense_when_every_column_is_used(make):
     opt_sparse, opt_dense = make(sparse, sparse=("Wxh",)), make(dense)
     for _ in range(5):
         gx, gh, gb = _grads(rng)
-        opt_sparse.update(sparse, {"Wxh": RowGrad(np.arange(6), gx.T.copy()),
+        opt_sparse.update(sparse, {"Wxh": ColumnGrad(np.arange(6), gx.T.copy()),
                                    "Whh": gh.copy(), "bh": gb.copy()})
         opt_dense.update(dense, {"Wxh": gx, "Whh": gh, "bh": gb})
     for k in sparse:
@@ -80,8 +80,8 @@ def test_sparse_sgd_equals_dense_sgd_with_unused_columns():
         rows = np.sort(rng.choice(6, size=2, replace=False))
         values = rng.normal(size=(2, 3))
         _, gh, gb = _grads(rng)
-        opt_sparse.update(sparse, {"Wxh": RowGrad(rows, values), "Whh": gh, "bh": gb})
-        opt_dense.update(dense, {"Wxh": RowGrad(rows, values).to_dense(6), "Whh": gh, "bh": gb})
+        opt_sparse.update(sparse, {"Wxh": ColumnGrad(rows, values), "Whh": gh, "bh": gb})
+        opt_dense.update(dense, {"Wxh": ColumnGrad(rows, values).to_dense(6), "Whh": gh, "bh": gb})
     for k in sparse:
         np.testing.assert_allclose(sparse[k], dense[k], rtol=1e-12)
 
@@ -91,8 +91,8 @@ def test_lazy_adam_leaves_unused_columns_alone():
     before = params["Wxh"].copy()
     opt = AdamOptimizer(params, 0.01, sparse=("Wxh",))
     zero = {"Whh": np.zeros((3, 3)), "bh": np.zeros(3)}
-    opt.update(params, {"Wxh": RowGrad(np.array([1, 4]), rng.normal(size=(2, 3))), **zero})
-    opt.update(params, {"Wxh": RowGrad(np.array([4]), rng.normal(size=(1, 3))), **zero})
+    opt.update(params, {"Wxh": ColumnGrad(np.array([1, 4]), rng.normal(size=(2, 3))), **zero})
+    opt.update(params, {"Wxh": ColumnGrad(np.array([4]), rng.normal(size=(1, 3))), **zero})
     changed = np.flatnonzero(np.any(params["Wxh"] != before, axis=0))
     np.testing.assert_array_equal(changed, [1, 4])
 
@@ -112,7 +112,7 @@ def test_clipping_is_element_wise(sparse):
     before = _copy(params)
     opt = SGDOptimizer(params, 1.0, sparse=sparse, clip_value=0.5)
     gx = np.array([[3.0, -0.2, 0, 0, 0, 0]] * 3)
-    grads = {"Wxh": RowGrad(np.arange(6), gx.T.copy()) if sparse else gx,
+    grads = {"Wxh": ColumnGrad(np.arange(6), gx.T.copy()) if sparse else gx,
              "Whh": np.full((3, 3), -7.0), "bh": np.array([0.1, 0.6, -0.6])}
     opt.update(params, grads)
     np.testing.assert_allclose(before["Wxh"] - params["Wxh"],
@@ -127,7 +127,7 @@ def test_non_finite_gradient_is_refused_and_changes_nothing(bad, where):
     _, params = _params(6)
     before = _copy(params)
     opt = AdamOptimizer(params, 0.01, sparse=("Wxh",), clip_value=1.0)
-    grads = {"Wxh": RowGrad(np.array([2]), np.ones((1, 3))), "Whh": np.ones((3, 3)),
+    grads = {"Wxh": ColumnGrad(np.array([2]), np.ones((1, 3))), "Whh": np.ones((3, 3)),
              "bh": np.ones(3)}
     target = grads["Wxh"].values if where == "Wxh" else grads["Whh"]
     target[0, 1] = bad
@@ -150,7 +150,7 @@ def test_weight_average_of_a_sparse_parameter_equals_the_dense_average(make, rea
     for t, rows in enumerate(used, start=1):
         rows = np.array(rows)
         _, gh, gb = _grads(rng)
-        grads = {"Wxh": RowGrad(rows, rng.normal(size=(len(rows), 3))), "Whh": gh, "bh": gb}
+        grads = {"Wxh": ColumnGrad(rows, rng.normal(size=(len(rows), 3))), "Whh": gh, "bh": gb}
         before = params["Wxh"].copy()
         average.prepare(params, grads)
         assert opt.update(params, grads)
@@ -290,7 +290,7 @@ def test_float32_parameters_keep_float32_state_and_their_memory_layout(make):
     average = WeightAverage(params, 0.9, sparse=("Wxh",))
     for _ in range(2):
         gx, gh, gb = _grads(rng)
-        grads = {"Wxh": RowGrad(np.array([1, 3]), gx[:, [1, 3]].T.astype(np.float32)),
+        grads = {"Wxh": ColumnGrad(np.array([1, 3]), gx[:, [1, 3]].T.astype(np.float32)),
                  "Whh": gh.astype(np.float32), "bh": gb.astype(np.float32)}
         average.prepare(params, grads)
         assert opt.update(params, grads)
@@ -314,10 +314,10 @@ def test_clipping_of_a_sparse_gradient_bounds_both_signs():
     before = _copy(params)
     opt = SGDOptimizer(params, 1.0, sparse=("Wxh",), clip_value=0.5)
     values = np.array([[-3.0, 0.2, 4.0], [0.1, -0.4, -0.7]])
-    opt.update(params, {"Wxh": RowGrad(np.array([1, 4]), values),
+    opt.update(params, {"Wxh": ColumnGrad(np.array([1, 4]), values),
                         "Whh": np.zeros((3, 3)), "bh": np.zeros(3)})
     np.testing.assert_allclose(before["Wxh"] - params["Wxh"],
-                               RowGrad(np.array([1, 4]), np.clip(values, -0.5, 0.5)).to_dense(6))
+                               ColumnGrad(np.array([1, 4]), np.clip(values, -0.5, 0.5)).to_dense(6))
     np.testing.assert_allclose((before["Wxh"] - params["Wxh"])[:, 1], [-0.5, 0.2, 0.5])
 
 
@@ -350,16 +350,16 @@ def test_a_step_that_would_overflow_is_not_applied(make, where):
     opt = make(params, sparse=("Wxh",))
     # one ordinary step first, so that the state is not all zeros
     lr, opt.learning_rate = opt.learning_rate, 0.01
-    ok = {"Wxh": RowGrad(np.array([1, 4]), np.ones((2, 3))), "Whh": np.ones((3, 3)),
+    ok = {"Wxh": ColumnGrad(np.array([1, 4]), np.ones((2, 3))), "Whh": np.ones((3, 3)),
           "bh": np.ones(3)}
     for _ in range(2):  # Adam's step count is then 2
-        assert opt.update(params, {k: (RowGrad(v.rows, v.values.copy()) if k == "Wxh"
+        assert opt.update(params, {k: (ColumnGrad(v.columns, v.values.copy()) if k == "Wxh"
                                        else v.copy()) for k, v in ok.items()}) is True
     opt.learning_rate = lr
     big_weight = (params["Wxh"], (1, 2)) if where == "Wxh" else (params["Whh"], (0, 1))
     big_weight[0][big_weight[1]] = 1e308  # Whh is a view of the optimizer's buffer
     before, state = _copy(params), _state(opt)
-    grads = {"Wxh": RowGrad(np.array([2, 4]), np.full((2, 3), 1e-3)),
+    grads = {"Wxh": ColumnGrad(np.array([2, 4]), np.full((2, 3), 1e-3)),
              "Whh": np.full((3, 3), 1e-3), "bh": np.full(3, 1e-3)}
     big = grads["Wxh"].values[0] if where == "Wxh" else grads["Whh"][0]
     big[1] = -1.0  # 1e308 - lr * (-1.0) (with Adam, its moments' ratio): inf
@@ -375,13 +375,13 @@ def test_a_step_that_would_overflow_is_not_applied(make, where):
 
 @pytest.mark.parametrize("make", MAKERS)
 def test_read_only_state_is_copied_before_it_is_written(make):
-    from sklearn_rnn._optim import own_arrays
+    from sklearn_rnn._optim import make_writable
 
     rng, params = _params(3)
     opt = make(params, sparse=("Wxh",))
     average = WeightAverage(params, 0.9, ("Wxh",))
     gx, gh, gb = _grads(rng)
-    grads = {"Wxh": RowGrad(np.arange(6), gx.T.copy()), "Whh": gh, "bh": gb}
+    grads = {"Wxh": ColumnGrad(np.arange(6), gx.T.copy()), "Whh": gh, "bh": gb}
     expected_params = _copy(params)
     expected = make(expected_params, sparse=("Wxh",))
     for state in (opt, average):
@@ -391,7 +391,7 @@ def test_read_only_state_is_copied_before_it_is_written(make):
                     array.flags.writeable = False
     frozen = {k: v for k, v in vars(opt).items() if isinstance(v, np.ndarray)}
     for state in (opt, average):
-        own_arrays(state)
+        make_writable(state)
     for name, array in frozen.items():
         assert getattr(opt, name) is not array and getattr(opt, name).flags.writeable
         np.testing.assert_array_equal(getattr(opt, name), array)
@@ -401,7 +401,7 @@ def test_read_only_state_is_copied_before_it_is_written(make):
     average.prepare(params, grads)
     opt.update(params, grads)
     average.update(params, grads)
-    expected.update(expected_params, {k: (RowGrad(v.rows, v.values.copy()) if k == "Wxh"
+    expected.update(expected_params, {k: (ColumnGrad(v.columns, v.values.copy()) if k == "Wxh"
                                           else v.copy()) for k, v in grads.items()})
     for k in params:
         np.testing.assert_array_equal(params[k], expected_params[k])

@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_rnn import RNNSentimentClassifier
-from sklearn_rnn._classifier import _blas_limits
+from sklearn_rnn._threads import blas_limits as _blas_limits
 from sklearn_rnn.datasets import load_seed_sentiment
 
 
@@ -273,7 +273,7 @@ def test_a_document_too_long_to_train_on_is_refused_before_allocating():
 def test_the_memory_limit_is_an_upper_bound_and_max_len_meets_it(params, monkeypatch):
     import tracemalloc
 
-    from sklearn_rnn import _classifier
+    from sklearn_rnn import _training
 
     rng = np.random.default_rng(0)
     words = [f"word{i}" for i in range(300)]
@@ -293,7 +293,7 @@ def test_the_memory_limit_is_an_upper_bound_and_max_len_meets_it(params, monkeyp
     with pytest.warns(ConvergenceWarning):
         measured = (peak_of_fit(16_000) - peak_of_fit(8000)) / 8000  # bytes per token
     clf = RNNSentimentClassifier(subword_ngrams=None, **params)
-    monkeypatch.setattr(_classifier, "_TRAIN_MEMORY_LIMIT", 8 * 2**20)
+    monkeypatch.setattr(_training, "MEMORY_LIMIT", 8 * 2**20)
     docs = short + [" ".join(rng.choice(words, 10_000))]
     with pytest.raises(ValueError, match=r"X\[10\] has 10,000 tokens") as refused:
         clf.fit(docs, np.arange(len(docs)) % 2)

@@ -43,7 +43,7 @@ def _numeric_grad(params, loss_fn, eps=1e-6):
 
 
 def _dense(grad, n_inputs):
-    return grad.to_dense(n_inputs) if isinstance(grad, _rnn.RowGrad) else grad
+    return grad.to_dense(n_inputs) if isinstance(grad, _rnn.ColumnGrad) else grad
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.3])
@@ -371,7 +371,7 @@ def test_softmax_cross_entropy_without_smoothing_is_plain_cross_entropy():
 
 
 def test_row_gradient_to_dense_keeps_the_dtype():
-    grad = _rnn.RowGrad(np.array([0, 3]), np.array([[1.0, 2.0], [3.0, 4.0]], np.float32))
+    grad = _rnn.ColumnGrad(np.array([0, 3]), np.array([[1.0, 2.0], [3.0, 4.0]], np.float32))
     dense = grad.to_dense(5)
     assert dense.dtype == np.float32
     np.testing.assert_array_equal(dense, [[1, 0, 0, 3, 0], [2, 0, 0, 4, 0]])
