@@ -437,9 +437,9 @@ def path_forward(params, arch, batch, projections, target):
     rev = reverse_index(batch) if arch.bidirectional else None
     parts, caches = [], []
     for sfx, proj in zip(arch.directions, projections):
-        xp = proj[rev] if sfx else proj.copy()
-        xp += cell.input_bias(params["bh" + sfx], params.get("bhh" + sfx))
-        hs, buf = sequence_forward(cell, xp, params["Whh" + sfx], params.get("bhh" + sfx),
+        projected = proj[rev] if sfx else proj.copy()
+        projected += cell.input_bias(params["bh" + sfx], params.get("bhh" + sfx))
+        hs, buf = sequence_forward(cell, projected, params["Whh" + sfx], params.get("bhh" + sfx),
                                    batch)
         pooled, pool_cache = pool_forward(hs, batch, arch.pooling)
         parts.append(pooled)

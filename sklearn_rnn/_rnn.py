@@ -185,13 +185,13 @@ def training_bytes_per_token(arch, hidden_size, n_inputs, itemsize):
 
 
 # ------------------------------------------------------------------ the recurrence
-def sequence_forward(cell, xp, Whh, bhh, batch):
+def sequence_forward(cell, projected, Whh, bhh, batch):
     """Run a cell over a packed batch.
 
     Parameters
     ----------
     cell : Cell
-    xp : ndarray of shape (P, G H)
+    projected : ndarray of shape (P, G H)
         Input projections ``Wxh x_t + bh``; overwritten (it becomes part of the cache).
     Whh : ndarray of shape (G H, H)
     bhh : ndarray of shape (G H,) or None
@@ -204,10 +204,10 @@ def sequence_forward(cell, xp, Whh, bhh, batch):
     buf : dict
         The cache for :func:`sequence_backward`.
     """
-    n_packed, hidden = xp.shape[0], Whh.shape[1]
-    buf = {"x": xp, "h": np.empty((n_packed + 1, hidden), dtype=xp.dtype)}
+    n_packed, hidden = projected.shape[0], Whh.shape[1]
+    buf = {"x": projected, "h": np.empty((n_packed + 1, hidden), dtype=projected.dtype)}
     for name in cell.buffers:
-        buf[name] = np.empty((n_packed, hidden), xp.dtype)
+        buf[name] = np.empty((n_packed, hidden), projected.dtype)
     buf["h"][n_packed] = 0.0
     WhhT, offsets, sizes = Whh.T, batch.offsets, batch.batch_sizes
 
@@ -354,13 +354,13 @@ def _project(cell, params, sfx, ids, inputs, token_mask=None, table=None):
     """Input projections ``Wxh x_t + bh`` of one direction, shape (P, G H)."""
     Wxh = params["Wxh" + sfx]
     if inputs is None:  # x_t one-hot: Wxh x_t is column ids[t] of Wxh
-        xp = lookup_columns(Wxh, ids, table)
+        projected = lookup_columns(Wxh, ids, table)
         if token_mask is not None:
-            xp *= token_mask[:, None]
+            projected *= token_mask[:, None]
     else:
-        xp = np.dot(inputs, Wxh.T)
-    xp += cell.input_bias(params["bh" + sfx], params.get("bhh" + sfx))
-    return xp
+        projected = np.dot(inputs, Wxh.T)
+    projected += cell.input_bias(params["bh" + sfx], params.get("bhh" + sfx))
+    return projected
 
 
 def dropout_masks(rng, batch, params, arch, rate):
@@ -408,8 +408,8 @@ def features_forward(params, batch, arch=TUTORIAL, masks=None, table=None):
             d_mask = token_mask[rev] if token_mask is not None else None
         else:
             d_ids, d_inputs, d_mask = ids, inputs, token_mask
-        xp = _project(cell, params, sfx, d_ids, d_inputs, d_mask, table)
-        hs, buf = sequence_forward(cell, xp, params["Whh" + sfx], params.get("bhh" + sfx),
+        projected = _project(cell, params, sfx, d_ids, d_inputs, d_mask, table)
+        hs, buf = sequence_forward(cell, projected, params["Whh" + sfx], params.get("bhh" + sfx),
                                    batch)
         pooled, pool_cache = pool_forward(hs, batch, arch.pooling)
         parts.append(pooled)
@@ -667,11 +667,11 @@ def _stream_direction(cell, params, sfx, batch, project, pooling, max_tokens):
         stop = max(t + 1, bisect.bisect_right(offsets, offsets[t] + window_tokens) - 1)
         lo, hi = offsets[t], offsets[stop]
         n0 = sizes[t] if t else 0  # rows of the previous step carried in front
-        xp = np.empty((n0 + hi - lo, Whh.shape[0]), dtype)
-        project(lo, hi, xp[n0:])
-        buf = {"x": xp, "h": np.empty((n0 + hi - lo, hidden), dtype)}
+        projected = np.empty((n0 + hi - lo, Whh.shape[0]), dtype)
+        project(lo, hi, projected[n0:])
+        buf = {"x": projected, "h": np.empty((n0 + hi - lo, hidden), dtype)}
         for name in cell.buffers:
-            buf[name] = np.empty((len(xp), hidden), dtype)
+            buf[name] = np.empty((len(projected), hidden), dtype)
         for name, block in carried.items():
             buf[name][:n0] = block[:n0]
         for step in range(t, stop):

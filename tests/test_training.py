@@ -304,3 +304,278 @@ def test_shuffle_decides_the_order_of_the_minibatches():
     again = RNNSentimentClassifier(shuffle=False, **common).fit(X, y)
     for k in kept.weights_:
         np.testing.assert_array_equal(again.weights_[k], kept.weights_[k])
+
+
+# --------------------------------------------------- the loop's pieces, one by one
+from sklearn.utils import check_random_state  # noqa: E402
+
+from models import random_params  # noqa: E402
+from sklearn_rnn import _data, _optim, _rnn, _text, _training  # noqa: E402
+
+
+def _setup(**overrides):
+    """The estimator's defaults as a training setup, the tutorial's architecture."""
+    params = RNNSentimentClassifier().get_params()
+    params.update(overrides)
+    arch = _rnn.Arch("tanh", False, ("last",))
+    return _training.Setup(arch, *(params[name] for name in _training.Setup._fields[1:]))
+
+
+def _numeric_task(n=30, seed=3):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4, 2))
+    y = (X[:, :, 0].sum(axis=1) > 0).astype(np.intp)
+    return _data.Sequences(X), y, np.ones(n)
+
+
+def _history():
+    return _training.History([], 0)
+
+
+@pytest.mark.parametrize("n_samples, expected", [(1, 1), (512, 512), (513, 64), (5000, 64)])
+def test_auto_batch_size_is_one_full_batch_up_to_512_samples(n_samples, expected):
+    assert _setup().batch_size_for(n_samples) == expected
+    assert _setup(batch_size=10).batch_size_for(n_samples) == min(10, n_samples)
+
+
+def test_auto_learning_rate_early_stopping_and_patience():
+    setup = _setup()
+    assert setup.learning_rate_for(512) == 0.01 and setup.learning_rate_for(513) == 0.004
+    assert _setup(batch_size=10).learning_rate_for(10) == 0.01
+    assert _setup(batch_size=10).learning_rate_for(11) == 0.004
+    assert _setup(learning_rate_init=0.3).learning_rate_for(5) == 0.3
+    assert not setup.early_stopping_for(10_000) and setup.early_stopping_for(10_001)
+    assert _setup(early_stopping=True).early_stopping_for(3)
+    assert not _setup(early_stopping=False).early_stopping_for(10**6)
+    assert setup.patience_for(True) == 2 and setup.patience_for(False) == 20
+    assert _setup(n_iter_no_change=7).patience_for(True) == 7
+
+
+def test_early_stopping_monitor_counts_epochs_without_improvement_beyond_tol():
+    monitor = _training.EarlyStopping(patience=2, tol=0.1)
+    assert monitor.update(1.0) and monitor.stalled == 0
+    assert monitor.update(0.95) and monitor.stalled == 1  # better, but by less than tol
+    assert not monitor.should_stop
+    assert not monitor.update(0.96) and monitor.stalled == 2 and monitor.should_stop
+    monitor.restart()
+    assert monitor.stalled == 0 and not monitor.should_stop
+    assert monitor.update(0.8) and monitor.stalled == 0 and monitor.best == 0.8
+    assert not monitor.update(0.8) and monitor.stalled == 1  # equal is no improvement
+
+
+def test_validation_split_is_stratified_disjoint_and_sorted():
+    y = np.array([0] * 30 + [1] * 10)
+    train, val = _training.validation_split(y, 0.25, check_random_state(0))
+    assert len(val) == 10 and len(train) == 30
+    assert np.array_equal(np.sort(np.concatenate([train, val])), np.arange(40))
+    assert np.array_equal(train, np.sort(train)) and np.array_equal(val, np.sort(val))
+    assert np.bincount(y[val]).tolist() == [7, 3] or np.bincount(y[val]).tolist() == [8, 2]
+
+
+def test_validation_split_falls_back_to_a_plain_split_then_to_none():
+    y = np.array([0, 0, 0, 0, 0, 0, 1, 2, 2, 2])  # class 1 has one sample: no stratifying
+    rng = check_random_state(0)
+    with pytest.warns(UserWarning, match="unstratified"):
+        train, val = _training.validation_split(y, 0.3, rng)
+    assert len(val) == 3 and len(np.unique(y[train])) >= 2
+    rng, before = check_random_state(1), check_random_state(1).random_sample()
+    with pytest.warns(UserWarning, match="training without validation"):
+        assert _training.validation_split(np.array([0, 1]), 0.5, rng) is None
+    assert rng.random_sample() == before  # nothing was drawn
+
+
+def test_check_memory_refuses_naming_the_document(monkeypatch):
+    setup = _setup(hidden_size=8)
+    per_token = _rnn.training_bytes_per_token(setup.arch, 8, 3, 4)
+    assert per_token == 4 * (8 * 6 + 3) + 128
+    lengths, rows = np.array([5, 100, 7]), np.array([2, 5, 9])
+    monkeypatch.setattr(_training, "MEMORY_LIMIT", 112 * per_token)
+    _training.check_memory(lengths, rows, setup, 2, True, 3, 4)  # 107 tokens: fits
+    _training.check_memory(lengths, rows, setup, 3, True, 3, 4)  # 112 tokens: just fits
+    monkeypatch.setattr(_training, "MEMORY_LIMIT", 111 * per_token)
+    with pytest.raises(ValueError, match=r"X\[5\] has 100 tokens.*max_len=37 tokens"):
+        _training.check_memory(lengths, rows, setup, 3, True, 3, 4)
+    with pytest.raises(ValueError, match=r"X\[5\] has 100 time steps.*at most 37 time") as e:
+        _training.check_memory(lengths, rows, setup, 3, False, 3, 4)
+    assert f"about {per_token:,} bytes each" in str(e.value)
+    assert "in the 3 longest sequences" in str(e.value)
+
+
+def test_make_optimizer_follows_the_setup():
+    rng = np.random.default_rng(0)
+    params = random_params(rng, _rnn.TUTORIAL, 5)
+    adam = _training.make_optimizer(params, _setup(beta_1=0.5, clip_value=2.0,
+                                                   learning_rate="adaptive"), 600, ["Wxh"])
+    assert isinstance(adam, _optim.AdamOptimizer)
+    assert (adam.learning_rate, adam.beta_1, adam.clip_value, adam.schedule, adam.sparse) == (
+        0.004, 0.5, 2.0, "adaptive", ("Wxh",))
+    sgd = _training.make_optimizer(params, _setup(solver="sgd", momentum=0.3,
+                                                  nesterovs_momentum=False), 10)
+    assert isinstance(sgd, _optim.SGDOptimizer)
+    assert (sgd.learning_rate, sgd.momentum, sgd.nesterov, sgd.sparse) == (0.01, 0.3, False, ())
+
+
+def test_fit_loop_runs_max_iter_epochs_and_warns_when_not_converged():
+    seqs, y, w = _numeric_task()
+    setup = _setup(max_iter=3, tol=0.0, n_iter_no_change=10, verbose=1)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    optimizer = _training.make_optimizer(params, setup, len(seqs))
+    history = _history()
+    with pytest.warns(ConvergenceWarning, match=r"maximum iterations \(3\)"):
+        weights = _training.fit_loop(seqs, y, w, params, optimizer, None,
+                                     check_random_state(0), setup, history)
+    assert history.n_iter == len(history.loss_curve) == 3 and weights is params
+    assert history.validation_loss_curve is None
+
+
+def test_fit_loop_stops_after_patience_epochs_without_improvement(capsys):
+    seqs, y, w = _numeric_task()
+    setup = _setup(max_iter=50, tol=100.0, n_iter_no_change=3, verbose=1)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    optimizer = _training.make_optimizer(params, setup, len(seqs))
+    history = _history()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        _training.fit_loop(seqs, y, w, params, optimizer, None, check_random_state(0), setup,
+                           history)
+    assert history.n_iter == 4  # the first epoch, then 3 without improvement beyond tol
+    out = capsys.readouterr().out
+    assert out.count("Epoch ") == 4
+    assert ("Training loss did not improve more than tol=100.0 for 3 consecutive epochs. "
+            "Stopping.") in out
+
+
+def test_fit_loop_with_partial_runs_one_epoch_and_never_stops_early():
+    seqs, y, w = _numeric_task()
+    setup = _setup(early_stopping=True, max_iter=5)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    optimizer = _training.make_optimizer(params, setup, len(seqs))
+    history = _history()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _training.fit_loop(seqs, y, w, params, optimizer, None, check_random_state(0), setup,
+                           history, partial=True)
+    assert history.n_iter == 1 and history.validation_loss_curve is None
+
+
+def test_fit_loop_keeps_the_epoch_of_the_lowest_validation_loss():
+    seqs, y, w = _numeric_task(60)
+    setup = _setup(early_stopping=True, max_iter=8, n_iter_no_change=8, tol=0.0,
+                   learning_rate_init=0.2, validation_fraction=0.3)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    optimizer = _training.make_optimizer(params, setup, len(seqs))
+    snapshots = []
+    step = _training.run_epoch
+
+    def spying(*args, **kwargs):
+        loss = step(*args, **kwargs)
+        snapshots.append({k: v.copy() for k, v in params.items()})
+        return loss
+
+    history = _history()
+    import unittest.mock
+
+    with unittest.mock.patch.object(_training, "run_epoch", spying):
+        weights = _training.fit_loop(seqs, y, w, params, optimizer, None,
+                                     check_random_state(0), setup, history)
+    curve = history.validation_loss_curve
+    assert len(curve) == len(history.validation_scores) == len(snapshots) == 8
+    best = int(np.argmin(curve))
+    assert best < 7  # the test needs a best epoch before the last
+    for k in weights:
+        np.testing.assert_array_equal(weights[k], snapshots[best][k])
+    assert history.best_validation_score == history.validation_scores[best]
+
+
+def test_fit_loop_returns_the_weight_average_and_adapts_the_step():
+    seqs, y, w = _numeric_task()
+    setup = _setup(max_iter=6, tol=100.0, n_iter_no_change=1, learning_rate="adaptive",
+                   learning_rate_init=0.05)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    optimizer = _training.make_optimizer(params, setup, len(seqs))
+    average = _optim.WeightAverage(params, 0.9)
+    weights = _training.fit_loop(seqs, y, w, params, optimizer, average,
+                                 check_random_state(0), setup, _history())
+    for k, v in average.averaged(params).items():
+        np.testing.assert_array_equal(weights[k], v)
+    # one epoch, then the step divided by 5 after each of the five others
+    assert optimizer.learning_rate == pytest.approx(0.05 / 5**5)
+
+
+def test_run_epoch_is_the_weighted_mean_of_its_batches_losses():
+    seqs, y, w = _numeric_task(12)
+    w = np.linspace(0.5, 2.0, 12)
+    setup = _setup(solver="sgd", momentum=0.0)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    optimizer = _optim.SGDOptimizer(params, 0.0)  # the weights stay as they are
+    indices = [np.arange(0, 5), np.arange(5, 12)]
+    batches = list(_training.labelled_batches(seqs, y, w, indices))
+    loss = _training.run_epoch(batches, 2, params, optimizer, None, check_random_state(0),
+                               setup, float(w.sum()), None, 1)
+    expected = sum(_rnn.loss_and_grads(params, b, yb, wb, arch=setup.arch)[0] * wb.sum()
+                   for b, yb, wb in batches) / w.sum()
+    assert loss == pytest.approx(expected, rel=1e-12)
+    for (batch, yb, wb), index in zip(batches, indices):  # labels in packed order
+        np.testing.assert_array_equal(yb, y[index][batch.order])
+        np.testing.assert_array_equal(wb, w[index][batch.order])
+
+
+def test_train_step_that_overflows_is_not_applied():
+    seqs, y, w = _numeric_task(6)
+    setup = _setup(solver="sgd", momentum=0.0, clip_value=None)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    params["Why"][:] = 1e308
+    before = {k: v.copy() for k, v in params.items()}
+    optimizer = _optim.SGDOptimizer(params, 1e308)
+    (batch, yb, wb), = _training.labelled_batches(seqs, y, w, [np.arange(6)])
+    with pytest.raises(_training.Diverged, match=r"overflowed in epoch 4 \(batch 7, loss") as e, \
+            np.errstate(over="ignore", invalid="ignore"):
+        _training.train_step(batch, yb, wb, params, optimizer, None, check_random_state(0),
+                             setup, None, (4, 7))
+    assert "lower learning_rate_init" in str(e.value)
+    for k in before:
+        np.testing.assert_array_equal(e.value.weights[k], before[k])
+
+
+def test_validation_step_and_chunked_prediction(monkeypatch):
+    seqs, y, w = _numeric_task(9)
+    w = np.arange(1.0, 10.0)
+    params = _rnn.init_params(_rnn.TUTORIAL, 2, 2, 4, None, check_random_state(0),
+                              np.float64)
+    monkeypatch.setattr(_data, "PREDICT_ROWS", 2)  # five chunks
+    proba = _training.predict_proba(params, _rnn.TUTORIAL, seqs)
+    whole = _data.Sequences(seqs.data).pack(np.arange(9))
+    expected = np.empty_like(proba)
+    expected[whole.order] = _rnn.predict_proba(params, whole, _rnn.TUTORIAL)
+    np.testing.assert_allclose(proba, expected, rtol=1e-12)
+    loss, accuracy = _training.validation_step(params, _rnn.TUTORIAL, seqs, y, w)
+    assert loss == pytest.approx(-np.dot(w / w.sum(), np.log(proba[np.arange(9), y])))
+    assert accuracy == pytest.approx(np.dot(w / w.sum(), proba.argmax(axis=1) == y))
+
+
+def test_train_starts_new_or_goes_on_from_weights_and_optimizer():
+    seqs, y, w = _numeric_task()
+    setup = _setup(max_iter=2, dtype="float32")
+    new = _training.train(seqs, y, w, check_random_state(0), setup,
+                          _training.Start(2, 2), _history(), lengths=seqs.lengths,
+                          rows=np.arange(len(seqs)))
+    assert new.weights["Whh"].dtype == np.float32 and new.average is not None
+    assert new.optimizer.t > 0
+    steps = new.optimizer.t
+    frozen = {k: v.copy() for k, v in new.raw.items()}
+    for v in frozen.values():
+        v.flags.writeable = False
+    on = _training.train(seqs, y, w, check_random_state(0), setup,
+                         _training.Start(weights=frozen, optimizer=new.optimizer,
+                                         average=new.average),
+                         _history(), lengths=seqs.lengths, rows=np.arange(len(seqs)),
+                         partial=True)
+    assert on.optimizer is new.optimizer and on.optimizer.t == steps + 1
+    assert all(v.flags.writeable for v in on.raw.values())
+    assert any(not np.array_equal(on.raw[k], frozen[k]) for k in frozen)
+
+
+def test_offsets_of_lengths():
+    np.testing.assert_array_equal(_text.offsets([2, 0, 3]), [0, 2, 2, 5])
+    ids = _text.TokenIds.from_lengths(np.arange(5), np.array([2, 0, 3]))
+    np.testing.assert_array_equal(ids.starts, [0, 2, 2])
