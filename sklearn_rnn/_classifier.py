@@ -294,6 +294,10 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
     loss_curve_ : list of float
         Training loss of each epoch.
 
+    epoch_times_ : list of float
+        Seconds each epoch took (its batches, and the validation with early stopping),
+        as ``verbose=1`` reports them.
+
     best_loss_ : float
         Lowest training loss of any epoch.
 
@@ -678,7 +682,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             else:
                 n_inputs, unknown = seqs.data.shape[2], None
             start = _training.Start(n_inputs, len(self.classes_), unknown)
-            self.loss_curve_, self.n_iter_ = [], 0
+            self.loss_curve_, self.n_iter_, self.epoch_times_ = [], 0, []
             self.validation_scores_ = self.validation_loss_curve_ = None
             self.best_validation_score_ = None
         if not seqs.text:
@@ -694,9 +698,11 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         for attr in ("_optimizer", "_average", "_raw_weights"):
             if hasattr(self, attr):
                 delattr(self, attr)
+        # a model saved before epoch_times_ existed starts counting them now
         history = _training.History(self.loss_curve_, self.n_iter_,
                                      self.validation_loss_curve_, self.validation_scores_,
-                                     self.best_validation_score_)
+                                     self.best_validation_score_,
+                                     getattr(self, "epoch_times_", []))
         setup = _training.Setup.of(self, self._arch)
         # a diverging run overflows: the non-finite loss is reported by a clear error
         try:
@@ -715,6 +721,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             self.validation_loss_curve_ = history.validation_loss_curve
             self.validation_scores_ = history.validation_scores
             self.best_validation_score_ = history.best_validation_score
+            self.epoch_times_ = history.epoch_times
         self.weights_ = result.weights
         self.loss_ = self.loss_curve_[-1]
         self.best_loss_ = min(self.loss_curve_)

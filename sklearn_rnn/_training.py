@@ -121,8 +121,9 @@ class History:
     epoch after epoch, so that they hold what was done even if training fails."""
 
     def __init__(self, loss_curve, n_iter, validation_loss_curve=None,
-                 validation_scores=None, best_validation_score=None):
+                 validation_scores=None, best_validation_score=None, epoch_times=None):
         self.loss_curve, self.n_iter = loss_curve, n_iter
+        self.epoch_times = [] if epoch_times is None else epoch_times
         self.validation_loss_curve = validation_loss_curve
         self.validation_scores = validation_scores
         self.best_validation_score = best_validation_score
@@ -305,8 +306,9 @@ def fit_loop(seqs, y, sample_weight, params, optimizer, average, rng, setup, his
             history.validation_scores.append(val_score)
             line += f", validation loss {val_loss:.6f}, validation accuracy {val_score:.4f}"
             monitored = val_loss
+        seconds = time.perf_counter() - start
+        history.epoch_times.append(seconds)
         if setup.verbose:
-            seconds = time.perf_counter() - start
             print(f"{line}, {seconds:.2f} s, "
                   f"{seqs.n_tokens / max(seconds, 1e-9):,.0f} tokens/s", flush=True)
         if partial:

@@ -579,3 +579,12 @@ def test_offsets_of_lengths():
     np.testing.assert_array_equal(_text.offsets([2, 0, 3]), [0, 2, 2, 5])
     ids = _text.TokenIds.from_lengths(np.arange(5), np.array([2, 0, 3]))
     np.testing.assert_array_equal(ids.starts, [0, 2, 2])
+
+
+def test_epoch_times_are_kept_per_epoch_like_the_loss_curve():
+    X, y = _noise(40)
+    clf = RNNSentimentClassifier(hidden_size=4, max_iter=3, random_state=0).fit(X, y)
+    assert len(clf.epoch_times_) == len(clf.loss_curve_) == clf.n_iter_ == 3
+    assert all(0 < t < 60 for t in clf.epoch_times_)
+    clf.partial_fit(X, y)
+    assert len(clf.epoch_times_) == 4
