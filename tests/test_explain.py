@@ -359,10 +359,14 @@ def test_documents_are_explained_alone_as_in_a_group(monkeypatch):
     # and with groups so small that a document is split over several by path points
     monkeypatch.setattr(_explain, "_PATH_FLOATS", 1)
     split = explain_prediction(clf, DOCS, n_steps=16)
+    # the path runs in the model's float32: BLAS rounds a product's rows a little
+    # differently in other groups
+    tol = dict(rtol=1e-5, atol=1e-7) if clf.dtype == "float32" else dict(rtol=1e-10,
+                                                                          atol=1e-12)
     for a, b, c in zip(together, alone, split):
-        np.testing.assert_allclose(a.scores, b.scores, rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(a.scores, c.scores, rtol=1e-10, atol=1e-12)
-        assert a.baseline_log_proba == pytest.approx(c.baseline_log_proba, abs=1e-12)
+        np.testing.assert_allclose(a.scores, b.scores, **tol)
+        np.testing.assert_allclose(a.scores, c.scores, **tol)
+        assert a.baseline_log_proba == pytest.approx(c.baseline_log_proba, abs=tol["atol"])
 
 
 def test_path_groups_cover_every_point_once_within_the_budget():
