@@ -245,8 +245,8 @@ def explain_prediction(estimator, X, *, target="predicted", method="integrated_g
     Integrated gradients runs, for a group of documents, one forward and one backward
     pass over a packed batch holding every document once per point of the path, in
     the estimator's dtype: float32 rounding (about 1e-6 of a log-probability) is far
-    below the quadrature's error. Groups hold about ``2**23`` floats of activations; a document too
-    long for one group is split over several by path points.
+    below the quadrature's error. Groups hold about ``2**23`` floats of activations; a
+    document too long for one group is split over several by path points.
 
     The trapezoid rule's error falls as ``1 / n_steps**2`` where the path is smooth
     (pooling ``'last'`` or ``'mean'``). Max pooling puts kinks in it, where a unit's
