@@ -13,7 +13,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from models import TUTORIAL_MODEL, random_params
-from sklearn_rnn import Explanation, RNNSentimentClassifier, _explain, _packing, _rnn, explain_prediction
+from sklearn_rnn import (
+    Explanation, RNNSentimentClassifier, _explain, _packing, _rnn, explain_prediction,
+)
 from sklearn_rnn._cells import CELLS
 from sklearn_rnn.datasets import load_seed_sentiment
 
