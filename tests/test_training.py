@@ -588,3 +588,38 @@ def test_epoch_times_are_kept_per_epoch_like_the_loss_curve():
     assert all(0 < t < 60 for t in clf.epoch_times_)
     clf.partial_fit(X, y)
     assert len(clf.epoch_times_) == 4
+
+
+def test_a_loss_exactly_tol_below_the_best_is_an_improvement():
+    monitor = _training.EarlyStopping(patience=1, tol=0.25)
+    monitor.update(1.0)
+    monitor.update(1.0)
+    assert monitor.stalled == 1
+    assert monitor.update(0.75) and monitor.stalled == 0  # by exactly tol: it counts
+
+
+def test_train_reads_per_token_inputs_of_the_data_and_goes_on_in_the_weights_dtype(
+        monkeypatch):
+    seen = []
+    monkeypatch.setattr(_training, "check_memory",
+                        lambda *args: seen.append((args[4], args[5], args[6])))
+    seqs, y, w = _numeric_task()
+    setup = _setup(max_iter=2, dtype="float32", embedding_size=64)
+    history = _history()
+    new = _training.train(seqs, y, w, check_random_state(0), setup, _training.Start(2, 2),
+                          history, lengths=seqs.lengths, rows=np.arange(len(seqs)))
+    assert history.n_iter == 2  # not partial: max_iter epochs
+    assert seen[-1] == (False, 2, 4)  # numeric: 2 features per step, float32
+    weights64 = {k: v.astype(np.float64) for k, v in new.raw.items()}
+    on = _training.train(seqs, y, w, check_random_state(0), setup,
+                         _training.Start(weights=weights64), history,
+                         lengths=seqs.lengths, rows=np.arange(len(seqs)), partial=True)
+    assert on.raw["Whh"].dtype == np.float64 and seen[-1] == (False, 2, 8)
+    text = _data.Sequences(_text.TokenIds.from_lengths(np.array([0, 1, 2, 1]),
+                                                       np.array([3, 1])))
+    for embedding, expected in ((5, 5), (None, 0)):
+        _training.train(text, np.array([0, 1]), np.ones(2), check_random_state(0),
+                        _setup(max_iter=1, embedding_size=embedding),
+                        _training.Start(4, 2, 3), _history(), lengths=text.lengths,
+                        rows=np.arange(2))
+        assert seen[-1] == (True, expected, 4)
