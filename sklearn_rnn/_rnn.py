@@ -1,4 +1,6 @@
-"""Pure NumPy forward and backward passes of a many-to-one recurrent classifier.
+"""The network's mathematics: pure NumPy forward and backward passes of a many-to-one
+recurrent classifier, its loss, its parameters' initialisation and what it costs in
+memory to train.
 
 The model chains, for each direction (a second one, with weights suffixed ``_reverse``,
 reads every sequence backwards when bidirectional):
@@ -27,7 +29,9 @@ reads its inputs through :func:`~sklearn_rnn._packing.reverse_index`, in the sam
 A looked-up column's gradient is a scatter-add into the columns that occurred.
 
 Every layer is a pair of pure functions, ``*_forward(...) -> (out, cache)`` and
-``*_backward(dout, cache) -> grads``; nothing is stored on any object.
+``*_backward(dout, cache) -> grads``; nothing is stored on any object. Prediction
+(:func:`predict_proba`) streams instead, in memory bounded whatever the lengths, with
+products whose rows do not depend on the batch (:mod:`sklearn_rnn._exact`).
 """
 
 import bisect
