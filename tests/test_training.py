@@ -623,3 +623,65 @@ def test_train_reads_per_token_inputs_of_the_data_and_goes_on_in_the_weights_dty
                         _training.Start(4, 2, 3), _history(), lengths=text.lengths,
                         rows=np.arange(2))
         assert seen[-1] == (True, expected, 4)
+
+
+def test_memory_refusal_message_in_full(monkeypatch):
+    setup = _setup(hidden_size=8)
+    per_token = _rnn.training_bytes_per_token(setup.arch, 8, 3, 4)
+    lengths, rows = np.array([5, 100, 7]), np.array([2, 5, 9])
+    # the two longest (107 tokens) are over; the two shortest (12) would fit
+    monkeypatch.setattr(_training, "MEMORY_LIMIT", 106 * per_token)
+    with pytest.raises(ValueError) as refused:
+        _training.check_memory(lengths, rows, setup, 2, True, 3, 4)
+    gib = 107 * per_token / 2**30
+    assert str(refused.value) == (
+        f"X[5] has 100 tokens: training on it would need about {gib:.1f} GiB, over the "
+        f"limit of {106 * per_token / 2**30:g} GiB (backpropagation through time keeps "
+        f"every step's activations of a batch: 107 tokens in the 2 longest sequences, "
+        f"about {per_token:,} bytes each for this network). Keep the last max_len=53 "
+        "tokens of each document (or lower batch_size).")
+    monkeypatch.setattr(_training, "MEMORY_LIMIT", 5 * per_token)  # under one token each
+    with pytest.raises(ValueError, match=r"at most 1 time steps \(or lower batch_size\)\.$"):
+        _training.check_memory(lengths, rows, setup, 8, False, 3, 4)
+
+
+def test_validation_split_warnings_in_full():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a stratified split says nothing
+        _training.validation_split(np.array([0, 1] * 10), 0.2, check_random_state(0))
+    y = np.array([0, 0, 0, 0, 0, 0, 1, 2, 2, 2])
+    with pytest.warns(UserWarning) as caught:
+        train, val = _training.validation_split(y, 0.5, check_random_state(0))
+    assert len(val) == 5 and len(train) == 5
+    assert str(caught[0].message).startswith(
+        "early_stopping: a stratified validation_fraction=0.5 of 10 distinct samples is "
+        "impossible (")
+    assert str(caught[0].message).endswith(
+        "); the validation set is drawn at random, unstratified, instead.")
+    with pytest.warns(UserWarning) as caught:  # one sample: no split at all
+        assert _training.validation_split(np.array([0]), 0.5, check_random_state(0)) is None
+    assert str(caught[0].message) == (
+        "early_stopping: a validation_fraction=0.5 of 1 distinct samples leaves no "
+        "validation sample or fewer than 2 classes to train on; training without "
+        "validation, monitoring the training loss as early_stopping=False does.")
+
+
+def test_train_that_diverges_gives_the_optimizer_as_it_was():
+    seqs, y, w = _numeric_task(8)
+    setup = _setup(solver="sgd", momentum=0.5, learning_rate_init=1e308, clip_value=None,
+                   max_iter=3)
+    start = _training.Start(2, 2)
+    with pytest.raises(_training.Diverged) as diverged, \
+            np.errstate(over="ignore", invalid="ignore"):
+        _training.train(seqs, y, w, check_random_state(0), setup, start, _history(),
+                        lengths=seqs.lengths, rows=np.arange(8))
+    exc = diverged.value
+    assert isinstance(exc.optimizer, _optim.SGDOptimizer) and exc.average is not None
+    assert all(np.isfinite(v).all() for v in exc.weights.values())
+    # mixed types go on in the type of Whh
+    mixed = {k: v.astype(np.float32) for k, v in exc.weights.items()}
+    mixed["Whh"] = mixed["Whh"].astype(np.float64)
+    on = _training.train(seqs, y, w, check_random_state(0), _setup(max_iter=1),
+                         _training.Start(weights=mixed), _history(),
+                         lengths=seqs.lengths, rows=np.arange(8))
+    assert {v.dtype for v in on.raw.values()} == {np.dtype(np.float64)}
