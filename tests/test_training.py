@@ -600,15 +600,22 @@ def test_a_loss_exactly_tol_below_the_best_is_an_improvement():
 
 def test_train_reads_per_token_inputs_of_the_data_and_goes_on_in_the_weights_dtype(
         monkeypatch):
-    seen = []
-    monkeypatch.setattr(_training, "check_memory",
-                        lambda *args: seen.append((args[4], args[5], args[6])))
+    seen, calls = [], []
+
+    def spy(*args):
+        calls.append(args)
+        seen.append((args[4], args[5], args[6]))
+
+    monkeypatch.setattr(_training, "check_memory", spy)
     seqs, y, w = _numeric_task()
-    setup = _setup(max_iter=2, dtype="float32", embedding_size=64)
+    setup = _setup(max_iter=2, dtype="float32", embedding_size=64, batch_size=7)
     history = _history()
+    rows = np.arange(len(seqs)) + 3
     new = _training.train(seqs, y, w, check_random_state(0), setup, _training.Start(2, 2),
-                          history, lengths=seqs.lengths, rows=np.arange(len(seqs)))
+                          history, lengths=seqs.lengths, rows=rows)
     assert history.n_iter == 2  # not partial: max_iter epochs
+    assert calls[0][0] is seqs.lengths and calls[0][1] is rows
+    assert calls[0][2] is setup and calls[0][3] == 7
     assert seen[-1] == (False, 2, 4)  # numeric: 2 features per step, float32
     weights64 = {k: v.astype(np.float64) for k, v in new.raw.items()}
     on = _training.train(seqs, y, w, check_random_state(0), setup,
