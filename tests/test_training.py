@@ -610,11 +610,11 @@ def test_train_reads_per_token_inputs_of_the_data_and_goes_on_in_the_weights_dty
     seqs, y, w = _numeric_task()
     setup = _setup(max_iter=2, dtype="float32", embedding_size=64, batch_size=7)
     history = _history()
-    rows = np.arange(len(seqs)) + 3
+    rows, lengths = np.arange(len(seqs)) + 3, seqs.lengths
     new = _training.train(seqs, y, w, check_random_state(0), setup, _training.Start(2, 2),
-                          history, lengths=seqs.lengths, rows=rows)
+                          history, lengths=lengths, rows=rows)
     assert history.n_iter == 2  # not partial: max_iter epochs
-    assert calls[0][0] is seqs.lengths and calls[0][1] is rows
+    assert calls[0][0] is lengths and calls[0][1] is rows
     assert calls[0][2] is setup and calls[0][3] == 7
     assert seen[-1] == (False, 2, 4)  # numeric: 2 features per step, float32
     weights64 = {k: v.astype(np.float64) for k, v in new.raw.items()}
