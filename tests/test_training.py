@@ -692,3 +692,41 @@ def test_train_that_diverges_gives_the_optimizer_as_it_was():
                          _training.Start(weights=mixed), _history(),
                          lengths=seqs.lengths, rows=np.arange(8))
     assert {v.dtype for v in on.raw.values()} == {np.dtype(np.float64)}
+
+
+def test_fit_loop_goes_on_with_the_curves_it_is_given(capsys):
+    seqs, y, w = _numeric_task(60)
+    setup = _setup(early_stopping=True, max_iter=30, n_iter_no_change=2, tol=0.0,
+                   verbose=1)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    optimizer = _training.make_optimizer(params, setup, len(seqs))
+    history = _training.History([3.0], 1, [9.0], [0.1], 0.1, [0.5])
+    _training.fit_loop(seqs, y, w, params, optimizer, None, check_random_state(0), setup,
+                       history)
+    n = history.n_iter
+    assert history.loss_curve[0] == 3.0 and len(history.loss_curve) == n
+    assert history.validation_loss_curve[0] == 9.0 and len(history.validation_loss_curve) == n
+    assert history.validation_scores[0] == 0.1 and len(history.validation_scores) == n
+    assert history.epoch_times[0] == 0.5 and len(history.epoch_times) == n
+    assert all(0 < t < 60 for t in history.epoch_times[1:])
+    out = capsys.readouterr().out
+    line = re.search(r"Epoch 2: loss [\d.]+, validation loss [\d.]+, validation accuracy "
+                     r"[\d.]+, ([\d.]+) s, ([\d,]+) tokens/s", out)
+    assert line, out
+    seconds, speed = float(line[1]), int(line[2].replace(",", ""))
+    # 42 training samples of 4 steps, in well under a second: more tokens per second
+    assert seconds < 1 and speed > 42 * 4
+    assert ("Validation loss did not improve more than tol=0.0 for 2 consecutive epochs. "
+            "Stopping.") in out
+
+
+def test_the_warning_when_max_iter_is_reached_in_full():
+    seqs, y, w = _numeric_task()
+    setup = _setup(max_iter=1)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    optimizer = _training.make_optimizer(params, setup, len(seqs))
+    with pytest.warns(ConvergenceWarning) as caught:
+        _training.fit_loop(seqs, y, w, params, optimizer, None, check_random_state(0),
+                           setup, _history())
+    assert str(caught[0].message) == ("Stochastic optimizer: maximum iterations (1) reached "
+                                      "and the optimization hasn't converged yet.")
