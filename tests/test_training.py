@@ -696,7 +696,7 @@ def test_train_that_diverges_gives_the_optimizer_as_it_was():
 
 def test_fit_loop_goes_on_with_the_curves_it_is_given(capsys):
     seqs, y, w = _numeric_task(60)
-    setup = _setup(early_stopping=True, max_iter=30, n_iter_no_change=2, tol=0.0,
+    setup = _setup(early_stopping=True, max_iter=30, n_iter_no_change=2, tol=100.0,
                    verbose=1)
     params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
     optimizer = _training.make_optimizer(params, setup, len(seqs))
@@ -716,8 +716,8 @@ def test_fit_loop_goes_on_with_the_curves_it_is_given(capsys):
     seconds, speed = float(line[1]), int(line[2].replace(",", ""))
     # 42 training samples of 4 steps, in well under a second: more tokens per second
     assert seconds < 1 and speed > 42 * 4
-    assert ("Validation loss did not improve more than tol=0.0 for 2 consecutive epochs. "
-            "Stopping.") in out
+    assert ("Validation loss did not improve more than tol=100.0 for 2 consecutive epochs. "
+            "Stopping.") in out and n == 1 + 3
 
 
 def test_the_warning_when_max_iter_is_reached_in_full():
