@@ -37,3 +37,21 @@ def random_params(rng, arch, n_inputs, hidden=3, n_classes=3, embedding=None):
             value = rng.normal(size=n_classes)
         params[name] = value
     return params
+
+
+def numeric_grad(params, loss_fn, eps=1e-6):
+    """Central finite differences of ``loss_fn()`` in each entry of each array of
+    ``params`` (changed in place and put back), keyed as ``params``."""
+    grads = {}
+    for name, value in params.items():
+        num = np.zeros_like(value)
+        for i in np.ndindex(value.shape):
+            old = value[i]
+            value[i] = old + eps
+            plus = loss_fn()
+            value[i] = old - eps
+            minus = loss_fn()
+            value[i] = old
+            num[i] = (plus - minus) / (2 * eps)
+        grads[name] = num
+    return grads

@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from models import TUTORIAL_MODEL, random_params
+from models import TUTORIAL_MODEL, numeric_grad, random_params
 from sklearn_rnn import (
     Explanation, RNNSentimentClassifier, _explain, _packing, _rnn, explain_prediction,
 )
@@ -225,17 +225,9 @@ def test_path_gradients_match_central_differences(cell, bidirectional, pooling):
 
     _, cache = _explain.path_forward(params, arch, batch, projections, target)
     grads = _explain.path_backward(weights, cache)
-    eps = 1e-6
-    for proj, grad in zip(projections, grads):
-        expected = np.zeros_like(proj)
-        for i in np.ndindex(proj.shape):
-            old = proj[i]
-            proj[i] = old + eps
-            plus = objective()
-            proj[i] = old - eps
-            minus = objective()
-            proj[i] = old
-            expected[i] = (plus - minus) / (2 * eps)
+    numeric = numeric_grad(dict(enumerate(projections)), objective)
+    for i, grad in enumerate(grads):
+        expected = numeric[i]
         np.testing.assert_allclose(grad, expected, rtol=1e-6, atol=1e-8)
         assert np.abs(expected).max() > 1e-3
 

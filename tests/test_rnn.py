@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from models import random_params
+from models import numeric_grad, random_params
 from sklearn_rnn import _packing, _rnn
 
 
@@ -24,22 +24,6 @@ def _text_batch(rng, lengths, vocab):
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
     flat = rng.integers(0, vocab, size=lengths.sum()).astype(np.intp)
     return flat, starts, lengths
-
-
-def _numeric_grad(params, loss_fn, eps=1e-6):
-    grads = {}
-    for name, value in params.items():
-        num = np.zeros_like(value)
-        for i in np.ndindex(value.shape):
-            old = value[i]
-            value[i] = old + eps
-            plus = loss_fn()
-            value[i] = old - eps
-            minus = loss_fn()
-            value[i] = old
-            num[i] = (plus - minus) / (2 * eps)
-        grads[name] = num
-    return grads
 
 
 def _dense(grad, n_inputs):
@@ -62,7 +46,7 @@ def test_text_gradients_match_finite_differences(lengths, alpha):
         return _rnn.loss_and_grads(params, batch, y, w, alpha)[0]
 
     _, grads = _rnn.loss_and_grads(params, batch, y, w, alpha)
-    expected = _numeric_grad(params, loss)
+    expected = numeric_grad(params, loss)
     for name in _rnn.PARAM_NAMES:
         np.testing.assert_allclose(
             _dense(grads[name], vocab), expected[name], rtol=1e-6, atol=1e-8, err_msg=name
@@ -82,7 +66,7 @@ def test_numeric_gradients_match_finite_differences(shape, alpha):
         return _rnn.loss_and_grads(params, batch, y, w, alpha)[0]
 
     _, grads = _rnn.loss_and_grads(params, batch, y, w, alpha)
-    expected = _numeric_grad(params, loss)
+    expected = numeric_grad(params, loss)
     for name in _rnn.PARAM_NAMES:
         np.testing.assert_allclose(grads[name], expected[name], rtol=1e-6, atol=1e-8,
                                    err_msg=name)
@@ -210,7 +194,7 @@ def _check_gradients(params, batch, y, w, alpha=0.0, **kwargs):
     value, grads = _rnn.loss_and_grads(params, batch, y, w, alpha, **kwargs)
     np.testing.assert_allclose(value, loss(), rtol=1e-12)
     assert sorted(grads) == sorted(params)
-    expected = _numeric_grad(params, loss)
+    expected = numeric_grad(params, loss)
     for name in params:
         got = _dense(grads[name], params[name].shape[1] if name.startswith("W") else 0)
         assert got.shape == params[name].shape, name
