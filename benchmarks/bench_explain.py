@@ -16,8 +16,8 @@ For the first ``--n-docs`` test tweets of 4 tokens or more, each method ranks th
 by how much they pushed the predicted class:
 
 - ``explain_prediction`` with integrated gradients (the default) and with occlusion;
-- the same integrated gradients with the path computed in float32 instead of float64
-  (a private switch), to show what the float64 path costs;
+- the same integrated gradients with the path computed in float64 instead of the
+  model's float32 (a private switch), to show what rounding changes and costs;
 - LIME's ``LimeTextExplainer`` with ``bow=False`` (a feature per token position) and
   ``--lime-samples`` perturbed copies per tweet, in two variants: its own masking (a
   removed word is replaced by ``UNKWORDZ``, which the model reads as an unknown word)
@@ -95,7 +95,7 @@ def lime_words(text):
 
 def ours(method, path_dtype=None):
     """``explain_prediction``; ``path_dtype`` runs integrated gradients' path in another
-    floating-point type than its float64, through a private switch."""
+    floating-point type than the model's, through a private switch."""
 
     def explain(clf, doc):
         default = _explain._PATH_DTYPE
@@ -210,7 +210,7 @@ def main(argv=None):
 
     explainers = {
         "integrated gradients (default)": ours("integrated_gradients"),
-        "integrated gradients, float32 path": ours("integrated_gradients", np.float32),
+        "integrated gradients, float64 path": ours("integrated_gradients", np.float64),
         "occlusion": ours("occlusion"),
     }
     if not args.no_lime:
