@@ -720,7 +720,8 @@ def predict_proba(params, batch, arch=TUTORIAL, table=None):
         )
     # in float64 whatever the weights' type, so that every row sums to 1 to 1e-15
     logits = ExactProduct(params["Why"], bounded=True)(features, np.float64)
-    logits += params["by"]
+    with np.errstate(over="ignore"):  # an overflow is handled below, not warned of
+        logits += params["by"]
     if not np.isfinite(logits).all():
         # the states are bounded, the output weights are not: divided by a power of two
         # (exactly) the logits are finite, and their differences from each row's
@@ -730,5 +731,6 @@ def predict_proba(params, batch, arch=TUTORIAL, table=None):
         exponent = np.frexp(max(np.abs(Why).max(), np.abs(by).max()))[1]
         small = (np.dot(features.astype(np.float64), np.ldexp(Why, -exponent).T)
                  + np.ldexp(by, -exponent))
-        logits = np.ldexp(small - small.max(axis=1, keepdims=True), exponent)
+        with np.errstate(over="ignore"):  # -inf: a probability of 0
+            logits = np.ldexp(small - small.max(axis=1, keepdims=True), exponent)
     return np.exp(log_softmax(logits))
