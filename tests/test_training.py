@@ -730,3 +730,73 @@ def test_the_warning_when_max_iter_is_reached_in_full():
                            setup, _history())
     assert str(caught[0].message) == ("Stochastic optimizer: maximum iterations (1) reached "
                                       "and the optimization hasn't converged yet.")
+
+
+@pytest.mark.parametrize("n_batches, reported", [
+    (20, list(range(2, 21, 2))),  # from 20 batches on, every tenth of them
+    (25, list(range(2, 25, 2))),  # every 25 // 10 = 2 batches
+    (19, []),
+])
+def test_run_epoch_reports_its_progress_with_verbose_two(capsys, n_batches, reported):
+    seqs, y, _ = _numeric_task(n_batches)
+    w = np.linspace(0.5, 2.0, n_batches)
+    setup = _setup(solver="sgd", momentum=0.0, verbose=2)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    optimizer = _optim.SGDOptimizer(params, 0.0)  # the weights stay as they are
+    batches = list(_training.labelled_batches(
+        seqs, y, w, [np.array([i]) for i in range(n_batches)]))
+    _training.run_epoch(batches, n_batches, params, optimizer, None, check_random_state(0),
+                        setup, float(w.sum()), None, 3)
+    losses = np.array([_rnn.loss_and_grads(params, b, yb, wb, arch=setup.arch)[0]
+                       for b, yb, wb in batches])
+    so_far = np.cumsum(losses * w) / np.cumsum(w)  # weighted mean of the batches so far
+    expected = "".join(f"  epoch 3: {k}/{n_batches} batches, loss so far {so_far[k - 1]:.6f}\n"
+                       for k in reported)
+    assert capsys.readouterr().out == expected
+
+
+def test_run_epoch_names_the_batch_that_diverged():
+    seqs, y, w = _numeric_task(6)
+    setup = _setup(solver="sgd", momentum=0.0, clip_value=None)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    params["Why"][:] = 1e308
+    optimizer = _optim.SGDOptimizer(params, 1e308)
+    batches = list(_training.labelled_batches(seqs, y, w, [np.arange(3), np.arange(3, 6)]))
+    with pytest.raises(_training.Diverged, match=r"overflowed in epoch 5 \(batch 1, loss"), \
+            np.errstate(over="ignore", invalid="ignore"):
+        _training.run_epoch(batches, 2, params, optimizer, None, check_random_state(0),
+                            setup, float(w.sum()), None, 5)
+
+
+def test_memory_refusal_gives_the_estimate_in_gib(monkeypatch):
+    setup = _setup(hidden_size=64)
+    per_token = _rnn.training_bytes_per_token(setup.arch, 64, 3, 4)
+    lengths, rows = np.array([3_000_000, 5]), np.array([0, 1])
+    monkeypatch.setattr(_training, "MEMORY_LIMIT", 2**30)
+    with pytest.raises(ValueError) as refused:
+        _training.check_memory(lengths, rows, setup, 1, True, 3, 4)
+    estimate = 3_000_000 * per_token / 2**30
+    assert estimate > 1.5  # so that a wrong unit shows in one decimal
+    assert f"training on it would need about {estimate:.1f} GiB, over the limit of 1 GiB" \
+        in str(refused.value)
+
+
+def test_partial_fit_keeps_the_best_validation_score_of_the_fit_before():
+    X, y = _noise(60)
+    clf = RNNSentimentClassifier(hidden_size=8, early_stopping=True, max_iter=3,
+                                 random_state=0).fit(X, y)
+    score = clf.best_validation_score_
+    assert score is not None
+    clf.partial_fit(X, y)
+    assert clf.best_validation_score_ == score
+
+
+def test_train_goes_on_in_the_dtype_of_the_weights_it_is_given():
+    seqs, y, w = _numeric_task(8)
+    weights = _rnn.init_params(_setup().arch, 2, 2, 4, None, check_random_state(0),
+                               np.float32)
+    weights["Whh"] = np.asfortranarray(weights["Whh"])
+    on = _training.train(seqs, y, w, check_random_state(0), _setup(max_iter=1, dtype="float64"),
+                         _training.Start(weights=weights), _history(),
+                         lengths=seqs.lengths, rows=np.arange(8))
+    assert {v.dtype for v in on.raw.values()} == {np.dtype(np.float32)}
