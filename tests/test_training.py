@@ -800,3 +800,21 @@ def test_train_goes_on_in_the_dtype_of_the_weights_it_is_given():
                          _training.Start(weights=weights), _history(),
                          lengths=seqs.lengths, rows=np.arange(8))
     assert {v.dtype for v in on.raw.values()} == {np.dtype(np.float32)}
+
+
+@pytest.mark.parametrize("seconds, shown", [(0.25, "0.25 s, 480 tokens/s"),
+                                            (0.0, "0.00 s, 120,000,000,000 tokens/s")])
+def test_fit_loop_verbose_line_gives_the_epochs_time_and_speed(monkeypatch, capsys, seconds,
+                                                               shown):
+    seqs, y, w = _numeric_task(30)  # 30 sequences of 4 steps: 120 tokens
+    clock = iter([10.0, 10.0 + seconds])
+    monkeypatch.setattr(_training.time, "perf_counter", lambda: next(clock))
+    setup = _setup(max_iter=1, verbose=1, early_stopping=False)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    history = _history()
+    with pytest.warns(ConvergenceWarning):
+        _training.fit_loop(seqs, y, w, params, _training.make_optimizer(params, setup, 30),
+                           None, check_random_state(0), setup, history)
+    assert capsys.readouterr().out == (
+        f"Epoch 1: loss {history.loss_curve[0]:.6f}, {shown}\n")
+    assert history.epoch_times == [seconds]
