@@ -818,3 +818,39 @@ def test_fit_loop_verbose_line_gives_the_epochs_time_and_speed(monkeypatch, caps
     assert capsys.readouterr().out == (
         f"Epoch 1: loss {history.loss_curve[0]:.6f}, {shown}\n")
     assert history.epoch_times == [seconds]
+
+
+def test_train_step_penalizes_the_weights_by_alpha():
+    seqs, y, w = _numeric_task(6)
+    setup = _setup(solver="sgd", momentum=0.0, alpha=0.5)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    (batch, yb, wb), = _training.labelled_batches(seqs, y, w, [np.arange(6)])
+    optimizer = _optim.SGDOptimizer(params, 0.0)
+    loss = _training.train_step(batch, yb, wb, params, optimizer, None, check_random_state(0),
+                                setup, None, (1, 1))
+    plain = _rnn.loss_and_grads(params, batch, yb, wb, 0.0, arch=setup.arch)[0]
+    assert loss == pytest.approx(_rnn.loss_and_grads(params, batch, yb, wb, 0.5,
+                                                     arch=setup.arch)[0], rel=1e-12)
+    assert loss > plain + 1e-3
+
+
+def test_train_step_says_when_the_loss_itself_overflowed():
+    seqs, y, w = _numeric_task(6)
+    setup = _setup(solver="sgd", momentum=0.0, clip_value=None)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    params["by"][:] = [np.inf, 0.0]
+    (batch, yb, wb), = _training.labelled_batches(seqs, y, w, [np.arange(6)])
+    with pytest.raises(_training.Diverged, match=r"^The training loss overflowed in epoch 2 "), \
+            np.errstate(over="ignore", invalid="ignore"):
+        _training.train_step(batch, yb, wb, params, _optim.SGDOptimizer(params, 0.01), None,
+                             check_random_state(0), setup, None, (2, 1))
+
+
+def test_validation_step_takes_a_zero_probability_as_an_infinite_loss(monkeypatch):
+    monkeypatch.setattr(_training, "predict_proba",
+                        lambda params, arch, seqs: np.array([[1.0, 0.0], [0.5, 0.5]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # log(0) is expected here, not warned of
+        loss, score = _training.validation_step(None, None, None, np.array([1, 0]),
+                                                np.ones(2))
+    assert loss == np.inf and score == 0.5
