@@ -532,6 +532,7 @@ def test_train_step_that_overflows_is_not_applied():
             np.errstate(over="ignore", invalid="ignore"):
         _training.train_step(batch, yb, wb, params, optimizer, None, check_random_state(0),
                              setup, None, (4, 7))
+    assert str(e.value).startswith("The gradient, or the weights it would give, overflowed")
     assert "lower learning_rate_init" in str(e.value)
     for k in before:
         np.testing.assert_array_equal(e.value.weights[k], before[k])
