@@ -532,6 +532,7 @@ def test_train_step_that_overflows_is_not_applied():
             np.errstate(over="ignore", invalid="ignore"):
         _training.train_step(batch, yb, wb, params, optimizer, None, check_random_state(0),
                              setup, None, (4, 7))
+    assert str(e.value).startswith("The gradient, or the weights it would give, overflowed")
     assert "lower learning_rate_init" in str(e.value)
     for k in before:
         np.testing.assert_array_equal(e.value.weights[k], before[k])
@@ -730,3 +731,127 @@ def test_the_warning_when_max_iter_is_reached_in_full():
                            setup, _history())
     assert str(caught[0].message) == ("Stochastic optimizer: maximum iterations (1) reached "
                                       "and the optimization hasn't converged yet.")
+
+
+@pytest.mark.parametrize("n_batches, reported", [
+    (20, list(range(2, 21, 2))),  # from 20 batches on, every tenth of them
+    (25, list(range(2, 25, 2))),  # every 25 // 10 = 2 batches
+    (19, []),
+])
+def test_run_epoch_reports_its_progress_with_verbose_two(capsys, n_batches, reported):
+    seqs, y, _ = _numeric_task(n_batches)
+    w = np.linspace(0.5, 2.0, n_batches)
+    setup = _setup(solver="sgd", momentum=0.0, verbose=2)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    optimizer = _optim.SGDOptimizer(params, 0.0)  # the weights stay as they are
+    batches = list(_training.labelled_batches(
+        seqs, y, w, [np.array([i]) for i in range(n_batches)]))
+    _training.run_epoch(batches, n_batches, params, optimizer, None, check_random_state(0),
+                        setup, float(w.sum()), None, 3)
+    losses = np.array([_rnn.loss_and_grads(params, b, yb, wb, arch=setup.arch)[0]
+                       for b, yb, wb in batches])
+    so_far = np.cumsum(losses * w) / np.cumsum(w)  # weighted mean of the batches so far
+    expected = "".join(f"  epoch 3: {k}/{n_batches} batches, loss so far {so_far[k - 1]:.6f}\n"
+                       for k in reported)
+    assert capsys.readouterr().out == expected
+
+
+def test_run_epoch_names_the_batch_that_diverged():
+    seqs, y, w = _numeric_task(6)
+    setup = _setup(solver="sgd", momentum=0.0, clip_value=None)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    params["Why"][:] = 1e308
+    optimizer = _optim.SGDOptimizer(params, 1e308)
+    batches = list(_training.labelled_batches(seqs, y, w, [np.arange(3), np.arange(3, 6)]))
+    with pytest.raises(_training.Diverged, match=r"overflowed in epoch 5 \(batch 1, loss"), \
+            np.errstate(over="ignore", invalid="ignore"):
+        _training.run_epoch(batches, 2, params, optimizer, None, check_random_state(0),
+                            setup, float(w.sum()), None, 5)
+
+
+def test_memory_refusal_gives_the_estimate_in_gib(monkeypatch):
+    setup = _setup(hidden_size=64)
+    per_token = _rnn.training_bytes_per_token(setup.arch, 64, 3, 4)
+    lengths, rows = np.array([3_000_000, 5]), np.array([0, 1])
+    monkeypatch.setattr(_training, "MEMORY_LIMIT", 2**30)
+    with pytest.raises(ValueError) as refused:
+        _training.check_memory(lengths, rows, setup, 1, True, 3, 4)
+    estimate = 3_000_000 * per_token / 2**30
+    assert estimate > 1.5  # so that a wrong unit shows in one decimal
+    assert f"training on it would need about {estimate:.1f} GiB, over the limit of 1 GiB" \
+        in str(refused.value)
+
+
+def test_partial_fit_keeps_the_best_validation_score_of_the_fit_before():
+    X, y = _noise(60)
+    clf = RNNSentimentClassifier(hidden_size=8, early_stopping=True, max_iter=3,
+                                 random_state=0).fit(X, y)
+    score = clf.best_validation_score_
+    assert score is not None
+    clf.partial_fit(X, y)
+    assert clf.best_validation_score_ == score
+
+
+def test_train_goes_on_in_the_dtype_of_the_weights_it_is_given():
+    seqs, y, w = _numeric_task(8)
+    weights = _rnn.init_params(_setup().arch, 2, 2, 4, None, check_random_state(0),
+                               np.float32)
+    weights["Whh"] = np.asfortranarray(weights["Whh"])
+    on = _training.train(seqs, y, w, check_random_state(0), _setup(max_iter=1, dtype="float64"),
+                         _training.Start(weights=weights), _history(),
+                         lengths=seqs.lengths, rows=np.arange(8))
+    assert {v.dtype for v in on.raw.values()} == {np.dtype(np.float32)}
+
+
+@pytest.mark.parametrize("seconds, shown", [(0.25, "0.25 s, 480 tokens/s"),
+                                            (0.0, "0.00 s, 120,000,000,000 tokens/s")])
+def test_fit_loop_verbose_line_gives_the_epochs_time_and_speed(monkeypatch, capsys, seconds,
+                                                               shown):
+    seqs, y, w = _numeric_task(30)  # 30 sequences of 4 steps: 120 tokens
+    clock = iter([10.0, 10.0 + seconds])
+    monkeypatch.setattr(_training.time, "perf_counter", lambda: next(clock))
+    setup = _setup(max_iter=1, verbose=1, early_stopping=False)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    history = _history()
+    with pytest.warns(ConvergenceWarning):
+        _training.fit_loop(seqs, y, w, params, _training.make_optimizer(params, setup, 30),
+                           None, check_random_state(0), setup, history)
+    assert capsys.readouterr().out == (
+        f"Epoch 1: loss {history.loss_curve[0]:.6f}, {shown}\n")
+    assert history.epoch_times == [seconds]
+
+
+def test_train_step_penalizes_the_weights_by_alpha():
+    seqs, y, w = _numeric_task(6)
+    setup = _setup(solver="sgd", momentum=0.0, alpha=0.5)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    (batch, yb, wb), = _training.labelled_batches(seqs, y, w, [np.arange(6)])
+    optimizer = _optim.SGDOptimizer(params, 0.0)
+    loss = _training.train_step(batch, yb, wb, params, optimizer, None, check_random_state(0),
+                                setup, None, (1, 1))
+    plain = _rnn.loss_and_grads(params, batch, yb, wb, 0.0, arch=setup.arch)[0]
+    assert loss == pytest.approx(_rnn.loss_and_grads(params, batch, yb, wb, 0.5,
+                                                     arch=setup.arch)[0], rel=1e-12)
+    assert loss > plain + 1e-3
+
+
+def test_train_step_says_when_the_loss_itself_overflowed():
+    seqs, y, w = _numeric_task(6)
+    setup = _setup(solver="sgd", momentum=0.0, clip_value=None)
+    params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
+    params["by"][:] = [np.inf, 0.0]
+    (batch, yb, wb), = _training.labelled_batches(seqs, y, w, [np.arange(6)])
+    with pytest.raises(_training.Diverged, match=r"^The training loss overflowed in epoch 2 "), \
+            np.errstate(over="ignore", invalid="ignore"):
+        _training.train_step(batch, yb, wb, params, _optim.SGDOptimizer(params, 0.01), None,
+                             check_random_state(0), setup, None, (2, 1))
+
+
+def test_validation_step_takes_a_zero_probability_as_an_infinite_loss(monkeypatch):
+    monkeypatch.setattr(_training, "predict_proba",
+                        lambda params, arch, seqs: np.array([[1.0, 0.0], [0.5, 0.5]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # log(0) is expected here, not warned of
+        loss, score = _training.validation_step(None, None, None, np.array([1, 0]),
+                                                np.ones(2))
+    assert loss == np.inf and score == 0.5
