@@ -532,8 +532,12 @@ def test_train_step_that_overflows_is_not_applied():
             np.errstate(over="ignore", invalid="ignore"):
         _training.train_step(batch, yb, wb, params, optimizer, None, check_random_state(0),
                              setup, None, (4, 7))
-    assert str(e.value).startswith("The gradient, or the weights it would give, overflowed")
-    assert "lower learning_rate_init" in str(e.value)
+    assert re.fullmatch(
+        re.escape("The gradient, or the weights it would give, overflowed in epoch 4 (batch "
+                  "7, loss ") + r"[-+.\de]+" + re.escape(
+            "): training diverged. The learning rate is probably too high; lower "
+            "learning_rate_init (or set clip_value). The weights are left as they were "
+            "before that batch."), str(e.value))
     for k in before:
         np.testing.assert_array_equal(e.value.weights[k], before[k])
 
@@ -736,6 +740,7 @@ def test_the_warning_when_max_iter_is_reached_in_full():
 @pytest.mark.parametrize("n_batches, reported", [
     (20, list(range(2, 21, 2))),  # from 20 batches on, every tenth of them
     (25, list(range(2, 25, 2))),  # every 25 // 10 = 2 batches
+    (30, list(range(3, 31, 3))),
     (19, []),
 ])
 def test_run_epoch_reports_its_progress_with_verbose_two(capsys, n_batches, reported):
