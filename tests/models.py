@@ -39,6 +39,18 @@ def random_params(rng, arch, n_inputs, hidden=3, n_classes=3, embedding=None):
     return params
 
 
+def numeric_derivative(param, index, loss_fn, eps=1e-6):
+    """Central finite difference of ``loss_fn()`` in ``param[index]`` (changed in place
+    and put back)."""
+    old = param[index]
+    param[index] = old + eps
+    plus = loss_fn()
+    param[index] = old - eps
+    minus = loss_fn()
+    param[index] = old
+    return (plus - minus) / (2 * eps)
+
+
 def numeric_grad(params, loss_fn, eps=1e-6):
     """Central finite differences of ``loss_fn()`` in each entry of each array of
     ``params`` (changed in place and put back), keyed as ``params``."""
@@ -46,12 +58,6 @@ def numeric_grad(params, loss_fn, eps=1e-6):
     for name, value in params.items():
         num = np.zeros_like(value)
         for i in np.ndindex(value.shape):
-            old = value[i]
-            value[i] = old + eps
-            plus = loss_fn()
-            value[i] = old - eps
-            minus = loss_fn()
-            value[i] = old
-            num[i] = (plus - minus) / (2 * eps)
+            num[i] = numeric_derivative(value, i, loss_fn, eps)
         grads[name] = num
     return grads

@@ -13,7 +13,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import murmurhash3_32
 
-from models import random_params
+from models import numeric_derivative, random_params
 from sklearn_rnn import RNNSentimentClassifier, _classifier, _rnn
 from sklearn_rnn.__main__ import main
 from sklearn_rnn._text import char_ngrams, hash_encode
@@ -269,16 +269,6 @@ def test_a_hashed_fit_on_numeric_input_then_text(seed_data):
 
 
 # ------------------------------------------------------------ gradient checks
-def _numeric_derivative(param, index, loss, eps=1e-6):
-    old = param[index]
-    param[index] = old + eps
-    plus = loss()
-    param[index] = old - eps
-    minus = loss()
-    param[index] = old
-    return (plus - minus) / (2 * eps)
-
-
 @pytest.mark.parametrize("cell, bidirectional, pooling, embedding_size, subword_ngrams", [
     ("tanh", False, "last", None, None),
     ("gru", True, "max+mean", 3, (2, 3)),
@@ -318,14 +308,14 @@ def test_hashed_gradients_match_finite_differences(cell, bidirectional, pooling,
             unused = [c for c in range(n_inputs) if c not in expected][:3]
             for column in unused:  # no gradient outside the batch's columns
                 for i in range(value.shape[0]):
-                    assert _numeric_derivative(value, (i, column), loss) == 0.0
+                    assert numeric_derivative(value, (i, column), loss) == 0.0
             got, indices = grad.values.T, [(i, c) for i in range(value.shape[0])
                                            for c in grad.columns]
-            numeric = np.array([_numeric_derivative(value, ix, loss) for ix in indices])
+            numeric = np.array([numeric_derivative(value, ix, loss) for ix in indices])
             numeric = numeric.reshape(value.shape[0], len(grad.columns))
         else:
             got = grad
-            numeric = np.array([_numeric_derivative(value, ix, loss)
+            numeric = np.array([numeric_derivative(value, ix, loss)
                                 for ix in np.ndindex(value.shape)]).reshape(value.shape)
         np.testing.assert_allclose(got, numeric, rtol=1e-6, atol=1e-8, err_msg=name)
 
