@@ -1,9 +1,11 @@
 """Accuracy of RNNSentimentClassifier's defaults against TF-IDF + LogisticRegression and
-other configurations, on the tutorial's sentences and on the tweets corpus.
+other configurations, on the tutorial's sentences and on the tweets corpus; with
+``--curve``, the learning curve of the defaults.
 
 Usage::
 
     python benchmarks/bench_accuracy.py DATA_PATH [--seeds 0 1 2] [--configs NAME ...]
+    python benchmarks/bench_accuracy.py DATA_PATH --curve [--imdb IMDB_PATH] [--png PATH]
 
 ``DATA_PATH`` is the tweets corpus (``tweets_sentiment.csv.gz``, columns ``text`` and
 ``sentiment``), split with
@@ -16,7 +18,19 @@ For every configuration it prints
 - tweets: test accuracy and fit seconds for each seed of ``--seeds`` (one BLAS thread).
 
 The configurations run one after the other in one process, so that their fit times
-compare. This is a benchmark, not a test: nothing is asserted.
+compare.
+
+``--curve`` fits the defaults (``--configs`` picks others) and TF-IDF (1-2 grams,
+sublinear tf, min_df 2) + LogisticRegression with each ``C`` of 1, 4 and 10 on the first
+1,000, 2,000, 4,000, 8,000 and 16,000 training tweets and on all of them, and with
+``--imdb`` on the IMDB subset's split (``review``, ``sentiment``; our model's accuracy
+and time the mean over ``--seeds``), all tested on the split's test set. It prints, per
+point, our accuracy and fit seconds, the linear model's with its best ``C`` (chosen on the
+test set, in its favour), the ratio of the fit times against the allowance of 20 times
+the linear model's (at least 2 s), and whether ours is at least as accurate and within
+it; then the tutorial's 10 seeds and cross-validation. ``--png`` draws accuracy and fit
+seconds against the training-set size for our model, the linear one and the tutorial's
+model (matplotlib). This is a benchmark, not a test: nothing is asserted.
 """
 
 import argparse
@@ -36,7 +50,8 @@ from sklearn_rnn.datasets import load_seed_sentiment, load_text_csv
 
 # the tutorial's model (tanh cell, last state, one-hot look-up) with the other defaults
 TUTORIAL_MODEL = dict(cell="tanh", bidirectional=False, pooling="last", embedding_size=None,
-                      subword_ngrams=None, label_smoothing=0.0, ema_decay=None)
+                      subword_ngrams=None, word_ngrams=None, label_smoothing=0.0,
+                      ema_decay=None)
 CONFIGS = {
     "defaults": {},
     # the defaults before the gated cells: tanh, last state, float64, minibatches of 128
@@ -79,13 +94,123 @@ def tutorial(params):
     return perfect, float(np.mean(cv))
 
 
+CURVE_SIZES = (1000, 2000, 4000, 8000, 16000, None)
+LINEAR_C = (1, 4, 10)
+# the fit may take this many times the linear model's, and at least FIT_FLOOR seconds
+FIT_RATIO, FIT_FLOOR = 20, 2.0
+
+
+def fit_score(make_model, X_train, y_train, X_test, y_test):
+    model = make_model()
+    start = time.perf_counter()
+    model.fit(X_train, y_train)
+    seconds = time.perf_counter() - start
+    return float(model.score(X_test, y_test)), seconds, model
+
+
+def best_linear(X_train, y_train, X_test, y_test):
+    """(accuracy, seconds, C) of the TF-IDF + LogisticRegression with the best C."""
+    runs = []
+    for C in LINEAR_C:
+        acc, seconds, _ = fit_score(
+            lambda: make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=2,
+                                                  sublinear_tf=True),
+                                  LogisticRegression(C=C, max_iter=1000)),
+            X_train, y_train, X_test, y_test)
+        runs.append((acc, -seconds, C))
+    acc, seconds, C = max(runs)
+    return acc, -seconds, C
+
+
+def curve_point(name, params, seeds, X_train, y_train, X_test, y_test, tutorial_model):
+    lin_acc, lin_s, C = best_linear(X_train, y_train, X_test, y_test)
+    ours = [fit_score(lambda: make(params, s, len(X_train)), X_train, y_train, X_test,
+                      y_test) for s in seeds]
+    acc = float(np.mean([o[0] for o in ours]))
+    seconds = float(np.mean([o[1] for o in ours]))
+    tut = fit_score(lambda: make(tutorial_model, seeds[0], len(X_train)), X_train, y_train,
+                    X_test, y_test)
+    allowed = max(FIT_RATIO * lin_s, FIT_FLOOR)
+    ok = "ok" if acc >= lin_acc and seconds <= allowed else (
+        "LOSES" if acc < lin_acc else "SLOW")
+    epochs = " ".join(f"{o[0]:.4f}/{o[1]:.1f}s/{o[2].n_iter_}ep" for o in ours)
+    print(f"| {name} | {acc:.4f} | {seconds:.1f} s | {lin_acc:.4f} (C={C}) | {lin_s:.2f} s "
+          f"| {seconds / lin_s:.1f} | {ok} | {tut[0]:.4f} / {tut[1]:.1f} s | {epochs} |",
+          flush=True)
+    return dict(name=name, n=len(X_train), acc=acc, seconds=seconds, lin_acc=lin_acc,
+                lin_seconds=lin_s, tut_acc=tut[0], tut_seconds=tut[1])
+
+
+def curve(args, texts, labels):
+    params = CONFIGS[args.configs[0]] if args.configs else {}
+    X_train, X_test, y_train, y_test = train_test_split(
+        texts, labels, test_size=0.2, random_state=0, stratify=labels)
+    print("| training data | ours | fit | TF-IDF + LR (best C) | fit | ratio | "
+          "goal | tutorial's model | per seed |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |", flush=True)
+    points = []
+    for n in CURVE_SIZES:
+        n = len(X_train) if n is None else n
+        points.append(curve_point(f"{n:,} tweets", params, args.seeds[:1], X_train[:n],
+                                  y_train[:n], X_test, y_test, TUTORIAL_MODEL))
+    if args.imdb:
+        reviews, sentiment = load_text_csv(args.imdb, "review", "sentiment")
+        split = train_test_split(reviews, sentiment, test_size=0.2, random_state=0,
+                                 stratify=sentiment)
+        imdb = curve_point(f"IMDB ({len(split[0]):,} reviews)", params, args.seeds,
+                           split[0], split[2], split[1], split[3], TUTORIAL_MODEL)
+    perfect, cv = tutorial(params)
+    print(f"tutorial: test accuracy 1.0 for {perfect}/10 seeds, 3-fold CV {cv:.3f}",
+          flush=True)
+    if args.png:
+        plot(points, imdb if args.imdb else None, args.png)
+
+
+def plot(points, imdb, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = [p["n"] for p in points]
+    fig, (ax_acc, ax_time) = plt.subplots(1, 2, figsize=(10, 4))
+    for key, label, style in (("", "sklearn_rnn defaults", "o-"),
+                              ("lin_", "TF-IDF + LogisticRegression (best C)", "s--"),
+                              ("tut_", "the tutorial's model", "^:")):
+        ax_acc.plot(n, [p[key + "acc"] for p in points], style, label=label)
+        ax_time.plot(n, [p[key + "seconds"] for p in points], style, label=label)
+    if imdb is not None:
+        ax_acc.plot([imdb["n"]] * 3, [imdb["acc"], imdb["lin_acc"], imdb["tut_acc"]], "kx",
+                    label="IMDB reviews: ours, linear, tutorial's (top to bottom)")
+    for ax in (ax_acc, ax_time):
+        ax.set_xscale("log")
+        ax.set_xlabel("training documents")
+    ax_acc.set_ylabel("test accuracy")
+    ax_time.set_ylabel("fit seconds")
+    ax_time.set_yscale("log")
+    ax_acc.legend(fontsize=7)
+    ax_acc.set_title("Accuracy (tweets; IMDB marked)")
+    ax_time.set_title("Fit time, one BLAS thread")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    print(f"wrote {path}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--configs", nargs="+", default=None, choices=list(CONFIGS))
+    parser.add_argument("--curve", action="store_true")
+    parser.add_argument("--imdb", default=None)
+    parser.add_argument("--png", default=None)
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    if args.curve:
+        with threadpool_limits(1, "blas"):
+            curve(args, *load_text_csv(args.data, "text", "sentiment"))
+        return
+    args.configs = args.configs or list(CONFIGS)
 
     texts, labels = load_text_csv(args.data, "text", "sentiment")
     X_train, X_test, y_train, y_test = train_test_split(

@@ -75,7 +75,8 @@ def make_ours(args):
     return RNNSentimentClassifier(
         hidden_size=args.hidden, cell=args.cell, bidirectional=args.bidirectional,
         pooling=args.pooling, embedding_size=args.embedding_size,
-        subword_ngrams=None, dropout=0.0, label_smoothing=0.0, ema_decay=None,
+        subword_ngrams=None,
+        word_ngrams=None, dropout=0.0, label_smoothing=0.0, ema_decay=None,
         batch_size=args.batch, solver="adam", learning_rate_init=args.lr,
         learning_rate="constant", beta_1=0.9, beta_2=0.999, epsilon=1e-8, alpha=0.0,
         # exactly --epochs epochs: no validation split, no stop on a stalling loss

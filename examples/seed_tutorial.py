@@ -23,7 +23,8 @@ def main(epochs=1000, every=100):
     # a RandomState instance keeps drawing new shuffles across the one-epoch warm fits
     clf = RNNSentimentClassifier(
         cell="tanh", bidirectional=False, pooling="last", embedding_size=None,
-        subword_ngrams=None, label_smoothing=0.0, ema_decay=None, min_df=1, dtype="float64",
+        subword_ngrams=None,
+        word_ngrams=None, label_smoothing=0.0, ema_decay=None, min_df=1, dtype="float64",
         solver="sgd", momentum=0.0, learning_rate_init=0.02, batch_size=1, clip_value=1.0,
         hidden_size=64, max_iter=1, warm_start=True, random_state=np.random.RandomState(0),
     )

@@ -30,8 +30,9 @@ from . import _rnn, _training
 from ._cells import CELLS
 from ._data import PREDICT_DOCUMENTS, Sequences, distinct_samples, text_input
 from ._encoding import TextEncoding
+from ._linear import ngram_bag
 from ._optim import SOLVERS
-from ._text import build_analyzer
+from ._text import _truncate, build_analyzer
 from ._threads import blas_limits
 
 # the ways to pool states: each kind alone, or several side by side (in this order)
@@ -53,7 +54,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
     embedding with subword n-grams, and a moving average of the weights) were chosen
     by measuring them on two corpora; see the README.
     ``cell='tanh', bidirectional=False, pooling='last', embedding_size=None,
-    subword_ngrams=None, label_smoothing=0.0, ema_decay=None`` is the tutorial's model.
+    subword_ngrams=None, word_ngrams=None, label_smoothing=0.0, ema_decay=None`` is the
+    tutorial's model.
 
     ``X`` may be
 
@@ -110,6 +112,21 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         fastText does: ``murmurhash3_32(ngram, positive=True) % 65536`` buckets follow
         the unknown-word column. Unseen and misspelled words get their n-grams' vectors
         instead of only the unknown word's.
+
+    word_ngrams : int or None, default=2
+        Text only. A linear path beside the network, as fastText's ``wordNgrams``: the
+        word 1- to ``word_ngrams``-grams of a document (of the tokens the network reads:
+        the last ``max_len`` with ``max_len``), each hashed with ``murmurhash3_32`` into one of 2**20 columns of
+        ``Wbag``, form a binary bag ``b`` scaled to unit length, and the logits become
+        ``Why f + by + Wbag b``. ``fit`` first fits the linear path alone (multinomial
+        logistic regression by L-BFGS, its L2 penalty chosen on the validation split
+        from ``C`` in 1, 4, 10, 30, else ``C=10``), then trains the network from
+        ``Why = 0`` on what it leaves; with early stopping the linear model is kept
+        alone, refitted on every sample, unless the network beside it lowers the
+        validation loss by more than one standard error. ``partial_fit`` and
+        ``warm_start`` train ``Wbag`` with the network instead (sparse updates of the
+        columns a batch uses, 10 times the learning rate, an L2 penalty of 1e-3 on
+        them). None: the network alone.
 
     dropout : float, default=0.0
         Rate of inverted dropout on the cell's inputs (a whole token when it is looked
@@ -282,7 +299,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         embedding, and then ``n_inputs`` is ``embedding_size``; otherwise
         ``n_inputs`` is ``n_columns`` for text and the number of features per step for
         numeric input. ``n_columns`` is ``len(vocabulary_) + 1`` (``hash_buckets``
-        with hashing), plus 65,536 n-gram buckets with ``subword_ngrams``.
+        with hashing), plus 65,536 n-gram buckets with ``subword_ngrams``. With
+        ``word_ngrams``, ``Wbag`` of shape (n_classes, 1,048,576), column-major: the
+        linear path's weight of each hashed word n-gram column.
 
     n_iter_ : int
         Number of epochs run (accumulated over ``warm_start`` fits and ``partial_fit``
@@ -344,6 +363,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "ema_decay": [Interval(Real, 0, 1, closed="neither"), None],
         "subword_ngrams": [tuple, None],
+        "word_ngrams": [Interval(Integral, 1, None, closed="left"), None],
         "solver": [StrOptions(set(SOLVERS))],
         "learning_rate_init": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "learning_rate": [StrOptions({"constant", "adaptive"})],
@@ -391,6 +411,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         label_smoothing=0.0,
         ema_decay=0.995,
         subword_ngrams=(3, 5),
+        word_ngrams=2,
         solver="adam",
         learning_rate_init="auto",
         learning_rate="constant",
@@ -431,6 +452,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         self.label_smoothing = label_smoothing
         self.ema_decay = ema_decay
         self.subword_ngrams = subword_ngrams
+        self.word_ngrams = word_ngrams
         self.solver = solver
         self.learning_rate_init = learning_rate_init
         self.learning_rate = learning_rate
@@ -551,22 +573,39 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         vocabulary or hashed columns, and subword rows) and keeps it."""
         if fitting:
             TextEncoding.forget(self)
+            if hasattr(self, "_bag_ngrams"):
+                del self._bag_ngrams
         if kind == "numeric":
             return Sequences(data)
         tokens = data.tokens()
         if not fitting:
             return self._encode(tokens)
+        if self.word_ngrams is not None:
+            self._bag_ngrams = self.word_ngrams
         encoding, seqs = TextEncoding.fit(
             tokens, vocabulary=self.vocabulary, min_df=self.min_df,
             max_features=self.max_features, max_len=self.max_len,
             subword_ngrams=self.subword_ngrams, hash_buckets=self.hash_buckets,
             dtype=np.dtype(self.dtype))
         encoding.store(self)
-        return seqs
+        return self._with_bag(seqs, tokens)
 
     def _encode(self, token_lists):
         """Documents as a fitted estimator encodes them, as :class:`Sequences`."""
-        return TextEncoding.of(self).encode(token_lists, self.weights_["Whh"].dtype)
+        seqs = TextEncoding.of(self).encode(token_lists, self.weights_["Whh"].dtype)
+        return self._with_bag(seqs, token_lists)
+
+    def _with_bag(self, seqs, token_lists):
+        """``seqs`` with their bags of word n-grams, with a linear path."""
+        n = getattr(self, "_bag_ngrams", None)
+        if n is not None:  # of the tokens the network reads
+            seqs.bag = ngram_bag(_truncate(token_lists, self.max_len), n)
+        return seqs
+
+    def __setstate__(self, state):
+        # models saved before the linear path existed have none
+        state.setdefault("word_ngrams", None)
+        super().__setstate__(state)
 
     # --------------------------------------------------------------- training
     @_fit_context(prefer_skip_nested_validation=True)
@@ -772,13 +811,15 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         embedding = self.weights_["Wemb"].shape[0] if "Wemb" in self.weights_ else None
         subwords = getattr(self, "_subword_args", (None,))[0]
         wanted = None if self.subword_ngrams is None else tuple(self.subword_ngrams)
+        bag = getattr(self, "_bag_ngrams", None)
         if (self._architecture() != self._arch
                 or (kind == "text" and (embedding != self.embedding_size
-                                        or subwords != wanted))):
+                                        or subwords != wanted
+                                        or bag != self.word_ngrams))):
             raise ValueError(
-                f"{how}: cell, bidirectional, pooling, embedding_size or subword_ngrams "
-                "changed since the estimator was fitted; fit with warm_start=False to "
-                "start over."
+                f"{how}: cell, bidirectional, pooling, embedding_size, subword_ngrams or "
+                "word_ngrams changed since the estimator was fitted; fit with "
+                "warm_start=False to start over."
             )
         fitted_buckets = getattr(self, "_hash_buckets", None)
         if kind == "text" and fitted_buckets != self.hash_buckets:

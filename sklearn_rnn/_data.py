@@ -161,11 +161,14 @@ class Sequences:
     sequences (an array of shape (N, T, D)), packed into batches on demand.
 
     ``table`` is how the token ids read the looked-up matrix, with subwords (see
-    :func:`sklearn_rnn._rnn.lookup_columns`), or None."""
+    :func:`sklearn_rnn._rnn.lookup_columns`), or None. ``bag`` holds, with a linear path,
+    each sequence's bag of word n-grams (a CSR matrix, one row per sequence; see
+    :func:`sklearn_rnn._linear.ngram_bag`), or None."""
 
-    def __init__(self, data, table=None):
+    def __init__(self, data, table=None, bag=None):
         self.data = data
         self.table = table
+        self.bag = bag
         self.text = isinstance(data, TokenIds)
 
     def __len__(self):
@@ -183,7 +186,12 @@ class Sequences:
 
     def subset(self, index):
         return Sequences(self.data.subset(index) if self.text else self.data[index],
-                         self.table)
+                         self.table, None if self.bag is None else self.bag[index])
+
+    def bag_of(self, index, batch):
+        """The bags of the sequences at ``index`` packed as ``batch`` (packed order), or
+        None without a linear path."""
+        return None if self.bag is None else self.bag[index[batch.order]]
 
     def pack_all(self, batches):
         """Pack every index array of ``batches`` (text: all in one vectorized pass)."""
@@ -209,23 +217,32 @@ def distinct_samples(seqs, y, sample_weight):
     keep = sample_weight > 0
     if seqs.text:
         data = seqs.data
-        # a document's key is the bytes of its ids: cheap to slice, hash and sort
+        # a document's key is the bytes of its ids (and of its bag's n-gram columns, which
+        # tell the words that share the unknown-word id apart): cheap to hash and sort
         raw = data.ids.tobytes()
         size = data.ids.itemsize
-        merged = {}
-        for s, n, label, w in zip(
-            data.starts[keep].tolist(), data.lengths[keep].tolist(),
-            y[keep].tolist(), sample_weight[keep].tolist(),
+        if seqs.bag is None:
+            bags = [b""] * len(data)
+        else:
+            bag = seqs.bag
+            bags = [bag.indices[bag.indptr[i] : bag.indptr[i + 1]].tobytes()
+                    for i in range(len(data))]
+        merged, first = {}, {}
+        for i, s, n, label, w in zip(
+            np.flatnonzero(keep).tolist(), data.starts[keep].tolist(),
+            data.lengths[keep].tolist(), y[keep].tolist(), sample_weight[keep].tolist(),
         ):
-            key = (raw[s * size : (s + n) * size], label)
+            key = (raw[s * size : (s + n) * size], bags[i], label)
             merged[key] = merged.get(key, 0.0) + w
+            first.setdefault(key, i)
         keys = sorted(merged)
         flat = np.frombuffer(b"".join(k[0] for k in keys), dtype=data.ids.dtype).copy()
         lengths = np.fromiter((len(k[0]) // size for k in keys), dtype=np.intp,
                               count=len(keys))
+        bag = None if seqs.bag is None else seqs.bag[[first[k] for k in keys]]
         return (
-            Sequences(TokenIds.from_lengths(flat, lengths), seqs.table),
-            np.fromiter((k[1] for k in keys), dtype=np.intp, count=len(keys)),
+            Sequences(TokenIds.from_lengths(flat, lengths), seqs.table, bag),
+            np.fromiter((k[2] for k in keys), dtype=np.intp, count=len(keys)),
             np.fromiter((merged[k] for k in keys), dtype=np.float64, count=len(keys)),
         )
     X = seqs.data[keep]

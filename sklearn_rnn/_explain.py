@@ -50,6 +50,7 @@ from ._rnn import (
     sequence_backward,
     sequence_forward,
 )
+from ._linear import ngram_bag
 from ._text import _truncate
 from ._text import offsets as _offsets
 from ._threads import blas_limits
@@ -412,7 +413,7 @@ def _occlusion(estimator, docs, targets, log_proba):
 
 
 # ------------------------------------------------------------------ integrated gradients
-def path_forward(params, arch, batch, projections, target):
+def path_forward(params, arch, batch, projections, target, offset=None):
     """Log-probability of each row's target class, from given input projections.
 
     The cells read ``projections + bh`` (and a GRU's ``bhh``), then the model goes on
@@ -429,6 +430,8 @@ def path_forward(params, arch, batch, projections, target):
         forward layout (the backward direction reads its array reversed).
     target : ndarray of shape (N,)
         Class index of each packed row.
+    offset : ndarray of shape (N, C) or None
+        Added to each packed row's logits (the linear path's, scaled along the path).
 
     Returns
     -------
@@ -449,6 +452,8 @@ def path_forward(params, arch, batch, projections, target):
         caches.append((sfx, buf, pool_cache))
     feats = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
     logits, out_cache = output_forward(feats, params["Why"], params["by"])
+    if offset is not None:
+        logits += offset
     log_p = log_softmax(logits)
     rows = np.arange(len(target))
     return log_p[rows, target], (params, arch, batch, rev, caches, out_cache, log_p, target)
@@ -470,10 +475,7 @@ def path_backward(dlog_p, cache):
         One per direction, in the forward layout, as the projections were given.
     """
     params, arch, batch, rev, caches, out_cache, log_p, target = cache
-    rows = np.arange(len(target))
-    dlogits = -np.exp(log_p) * dlog_p[:, None]
-    dlogits[rows, target] += dlog_p
-    dfeats, _ = output_backward(dlogits, out_cache)
+    dfeats, _ = output_backward(path_dlogits(dlog_p, cache), out_cache)
     cell = CELLS[arch.cell]
     width = dfeats.shape[1] // len(caches)
     grads = []
@@ -482,6 +484,41 @@ def path_backward(dlog_p, cache):
         dx, _, _ = sequence_backward(cell, dhs, params["Whh" + sfx], buf, batch)
         grads.append(dx[rev] if sfx else dx)
     return grads
+
+
+def path_dlogits(dlog_p, cache):
+    """Gradient of ``sum(dlog_p * log_p)`` with respect to the logits, shape (N, C)."""
+    log_p, target = cache[6], cache[7]
+    dlogits = -np.exp(log_p) * dlog_p[:, None]
+    dlogits[np.arange(len(target)), target] += dlog_p
+    return dlogits
+
+
+def token_linear(tokens, n, Wbag, dtype):
+    """Each token's share of the linear path's logits ``Wbag b``, shape (T, C): every
+    word n-gram's column of ``Wbag`` times its bag value is split equally among the
+    occurrences of the n-grams hashed to that column and, within one, among its words.
+    The rows add up to ``Wbag b``."""
+    feats, starts, sizes = [], [], []
+    for k in range(1, n + 1):
+        for i in range(len(tokens) - k + 1):
+            feats.append(" ".join(tokens[i : i + k]))
+            starts.append(i)
+            sizes.append(k)
+    out = np.zeros((len(tokens), Wbag.shape[0]), dtype=dtype)
+    if not feats:
+        return out
+    buckets = ngram_bag([[f] for f in feats], 1).indices
+    distinct, inverse, counts = np.unique(buckets, return_inverse=True, return_counts=True)
+    value = 1.0 / np.sqrt(len(distinct))
+    sizes, starts = np.array(sizes), np.array(starts)
+    share = value / (counts[inverse] * sizes)  # per occurrence, per word of it
+    occurrence = np.repeat(np.arange(len(feats)), sizes)
+    word = starts[occurrence] + (np.arange(len(occurrence))
+                                 - np.repeat(_offsets(sizes)[:-1], sizes))
+    np.add.at(out, word, (np.asarray(Wbag[:, buckets[occurrence]], dtype=np.float64)
+                          * share[occurrence]).T.astype(dtype))
+    return out
 
 
 def _integrated_gradients(estimator, docs, targets, n_steps):
@@ -507,7 +544,7 @@ def _integrated_gradients(estimator, docs, targets, n_steps):
     params = {name: np.asarray(value, dtype=dtype) for name, value in weights.items()
               if not name.startswith(("Wxh", "Wemb"))}
     run = functools.partial(_path_points, params, arch, _contribution_reader(estimator, docs),
-                            docs.lengths, targets)
+                            docs.lengths, targets, linear=_linear_reader(estimator, docs))
     todo = np.flatnonzero(docs.lengths > 0).tolist()
     alphas = {doc: np.linspace(0.0, 1.0, n_steps + 1) for doc in todo}
     log_p, grads = {}, {}
@@ -544,9 +581,13 @@ def _integrated_gradients(estimator, docs, targets, n_steps):
     return scores, baseline, intervals
 
 
-def _path_points(params, arch, contributions, lengths, targets, alphas):
+def _path_points(params, arch, contributions, lengths, targets, alphas, linear=None):
     """Each token's ``c_t . d log p / d(a c_t)``, and ``log p``, at every point ``a`` of
     ``alphas[doc]`` for each document of ``alphas``, in groups of documents x points.
+
+    ``linear`` (with a linear path) gives each token's share ``l_t`` of the linear logits
+    (:func:`token_linear`): along the path they are ``a sum(l_t)``, and each token's
+    gradient gets ``l_t . d log p / d logits`` as well.
 
     Yields ``(doc, grads, log_p)`` once a document's points are all done: ``grads`` of
     shape (points, tokens), ``log_p`` of shape (points,).
@@ -571,13 +612,20 @@ def _path_points(params, arch, contributions, lengths, targets, alphas):
         # row r's token t at r's start plus t: every row reads each of its tokens once
         row_start = _offsets(row_lengths)
         flat = np.empty(int(row_start[-1]))
+        offset = shares = None
+        if linear is not None:
+            shares = linear(doc_ids)  # (tokens of the group, C), as C's offsets
+            totals = np.add.reduceat(shares, offsets[:-1], axis=0) if len(shares) else shares
+            doc_index = {d: k for k, d in enumerate(doc_ids)}
+            packed_doc = np.array([doc_index[d] for d in row_doc[batch.order].tolist()])
+            offset = totals[packed_doc] * row_alpha[batch.order][:, None].astype(shares.dtype)
         if len(doc_ids) == 1:
             # rows of one length: packed position t n + r is packed row r's token t, so
             # the inputs are a broadcast product and need no gathering
             n, length = len(row_doc), int(row_lengths[0])
             alpha = row_alpha[batch.order][None, :, None].astype(C[0].dtype)
             log_p, cache = path_forward(params, arch, batch, [
-                (c[:, None, :] * alpha).reshape(length * n, -1) for c in C], target)
+                (c[:, None, :] * alpha).reshape(length * n, -1) for c in C], target, offset)
             dproj = path_backward(np.ones(n, log_p.dtype), cache)
             per_row = sum(np.einsum("lng,lg->nl", d.reshape(length, n, -1), c)
                           for c, d in zip(C, dproj))
@@ -588,10 +636,17 @@ def _path_points(params, arch, contributions, lengths, targets, alphas):
             inputs = [c[batch.ids] for c in C]
             scale = row_alpha[row][:, None].astype(C[0].dtype)
             log_p, cache = path_forward(params, arch, batch, [x * scale for x in inputs],
-                                        target)
+                                        target, offset)
             dproj = path_backward(np.ones(len(row_doc), log_p.dtype), cache)
             flat[row_start[row] + steps] = sum(np.einsum("pg,pg->p", x, d)
                                                for x, d in zip(inputs, dproj))
+        if shares is not None:
+            dlogits = path_dlogits(np.ones(len(row_doc), log_p.dtype), cache)
+            steps, position_row = steps_and_rows(batch)
+            row = batch.order[position_row]
+            token = offsets[packed_doc[position_row]] + steps
+            flat[row_start[row] + steps] += np.einsum("pc,pc->p", shares[token],
+                                                      dlogits[position_row])
         row_log_p = np.empty(len(row_doc))
         row_log_p[batch.order] = log_p
         first = 0
@@ -664,6 +719,24 @@ def _contribution_reader(estimator, docs):
                 offsets)
 
     return text
+
+
+def _linear_reader(estimator, docs):
+    """With a linear path, a function from document indices to their tokens' shares of
+    the linear logits (:func:`token_linear`), the documents one after the other; else
+    None."""
+    weights = estimator.weights_
+    n = getattr(estimator, "_bag_ngrams", None)
+    if "Wbag" not in weights or n is None or docs.kind == "numeric":
+        return None
+    dtype = _path_dtype(weights)
+
+    def read(doc_ids):
+        parts = [token_linear(docs.tokens[i], n, weights["Wbag"], dtype) for i in doc_ids]
+        return (np.concatenate(parts) if parts
+                else np.zeros((0, weights["Wbag"].shape[0]), dtype))
+
+    return read
 
 
 def _path_dtype(weights):

@@ -64,6 +64,8 @@ class _BaseOptimizer:
         Clip every gradient element to ``[-clip_value, clip_value]`` before the update.
     schedule : {'constant', 'adaptive'}, default='constant'
         What :meth:`trigger_stopping` does when the monitored loss stalls.
+    scale : dict of str to float, default=None
+        Sparse parameters whose step size is the learning rate times this factor.
     """
 
     # learning_rate='adaptive': the step size is divided by this when the loss stalls...
@@ -72,11 +74,14 @@ class _BaseOptimizer:
     ADAPTIVE_MIN = 1e-6
     # optimizers saved before the schedule was theirs have none of their own
     schedule = "constant"
+    # nor a step size of their own for some parameters
+    scale = None
 
     def __init__(self, params, learning_rate_init, sparse=(), clip_value=None,
-                 schedule="constant"):
+                 schedule="constant", scale=None):
         self.learning_rate = learning_rate_init
         self.schedule = schedule
+        self.scale = dict(scale or {})
         self.clip_value = clip_value
         self.sparse = tuple(sparse)
         self.dense = tuple(k for k in params if k not in self.sparse)
@@ -135,6 +140,10 @@ class _BaseOptimizer:
                 self._sparse_state()[name][rows] = state
         return True
 
+    def _scale(self, name):
+        """The factor of parameter ``name``'s step size (1 for the dense ones)."""
+        return (self.scale or {}).get(name, 1.0)
+
     def trigger_stopping(self, message, verbose):
         """The monitored loss stalled (``message`` says how): whether training stops.
 
@@ -164,17 +173,17 @@ class SGDOptimizer(_BaseOptimizer):
 
     Parameters
     ----------
-    params, learning_rate_init, sparse, clip_value, schedule
+    params, learning_rate_init, sparse, clip_value, schedule, scale
         As :class:`_BaseOptimizer`.
     momentum : float, default=0.0
     nesterov : bool, default=False
     """
 
     def __init__(self, params, learning_rate_init, momentum=0.0, nesterov=False, *,
-                 sparse=(), clip_value=None, schedule="constant"):
+                 sparse=(), clip_value=None, schedule="constant", scale=None):
         self.momentum = momentum
         self.nesterov = nesterov
-        super().__init__(params, learning_rate_init, sparse, clip_value, schedule)
+        super().__init__(params, learning_rate_init, sparse, clip_value, schedule, scale)
 
     def _init_state(self, params):
         if self.momentum:
@@ -190,7 +199,7 @@ class SGDOptimizer(_BaseOptimizer):
     def _step(self, target, grad, rows, name=None):
         """Update ``target`` in place (``rows`` None), or return the new values of its
         ``rows`` and of their state, to be written by :meth:`update`."""
-        lr, mu = self.learning_rate, self.momentum
+        lr, mu = self.learning_rate * self._scale(name), self.momentum
         if not mu:
             if rows is None:
                 target -= lr * grad
@@ -211,16 +220,16 @@ class AdamOptimizer(_BaseOptimizer):
 
     Parameters
     ----------
-    params, learning_rate_init, sparse, clip_value, schedule
+    params, learning_rate_init, sparse, clip_value, schedule, scale
         As :class:`_BaseOptimizer`.
     beta_1, beta_2, epsilon : float
     """
 
     def __init__(self, params, learning_rate_init, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 *, sparse=(), clip_value=None, schedule="constant"):
+                 *, sparse=(), clip_value=None, schedule="constant", scale=None):
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self.t = 0
-        super().__init__(params, learning_rate_init, sparse, clip_value, schedule)
+        super().__init__(params, learning_rate_init, sparse, clip_value, schedule, scale)
 
     def _init_state(self, params):
         self.m, self.v = np.zeros_like(self.flat), np.zeros_like(self.flat)
@@ -259,7 +268,7 @@ class AdamOptimizer(_BaseOptimizer):
         step = np.sqrt(v)
         step += self.epsilon
         np.divide(m, step, out=step)
-        step *= self._lr_t
+        step *= self._lr_t * self._scale(name)
         if rows is None:
             target -= step
             return None

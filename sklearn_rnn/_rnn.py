@@ -469,6 +469,32 @@ def output_backward(dlogits, cache):
     return np.dot(dlogits, Why), {"Why": np.dot(dlogits.T, h), "by": dlogits.sum(axis=0)}
 
 
+def compact_bag(bag):
+    """The bag's used columns and the bag over them only: (columns, CSR (N, K))."""
+    columns, inverse = np.unique(bag.indices, return_inverse=True)
+    compact = sp.csr_matrix((bag.data, inverse.ravel(), bag.indptr),
+                            shape=(bag.shape[0], len(columns)))
+    return columns, compact
+
+
+def bag_logits(Wbag, bag, dtype=None):
+    """``Wbag b`` of every row of ``bag``, shape (N, C), in ``dtype`` (by default
+    ``Wbag``'s). Each row is a sequential sum over its own n-grams in a fixed order (a
+    sparse product, no BLAS): it depends on that row alone, on any machine."""
+    dtype = Wbag.dtype if dtype is None else np.dtype(dtype)
+    columns, compact = compact_bag(bag)
+    used = Wbag[:, columns].T.astype(dtype)  # (K, C)
+    return np.asarray(compact.astype(dtype) @ used)
+
+
+def bag_backward(dlogits, bag):
+    """Gradient of ``Wbag`` from the logits' gradient ``dlogits`` (N, C), rows parallel to
+    ``bag``: a :class:`ColumnGrad` over the batch's n-gram columns."""
+    columns, compact = compact_bag(bag)
+    values = np.asarray(compact.T.astype(dlogits.dtype) @ dlogits)  # (K, C)
+    return ColumnGrad(columns, np.ascontiguousarray(values))
+
+
 def log_softmax(logits):
     """Row-wise log of the softmax, computed stably."""
     shifted = logits - logits.max(axis=1, keepdims=True)
@@ -525,7 +551,8 @@ def softmax_cross_entropy(logits, y, sample_weight, label_smoothing=0.0):
 
 
 def loss_and_grads(params, batch, y, sample_weight, alpha=0.0, *, arch=TUTORIAL,
-                   masks=None, label_smoothing=0.0, table=None):
+                   masks=None, label_smoothing=0.0, table=None, bag=None, bag_alpha=0.0,
+                   train_bag=True):
     """Loss of one packed batch and its gradient with respect to every parameter.
 
     The loss is the sample-weighted mean cross-entropy plus ``alpha / 2`` times the
@@ -547,21 +574,39 @@ def loss_and_grads(params, batch, y, sample_weight, alpha=0.0, *, arch=TUTORIAL,
     label_smoothing : float
     table : scipy.sparse matrix or None
         Subword table of text ids (:func:`lookup_columns`).
+    bag : scipy.sparse CSR matrix or None
+        With a linear path (``params["Wbag"]``), the batch's bags of word n-grams, rows
+        in packed order: ``Wbag b`` is added to the logits.
+    bag_alpha : float
+        The linear path's own L2 penalty, ``bag_alpha / 2`` times the squared norm of the
+        columns of ``Wbag`` the batch uses (``alpha`` does not apply to it).
+    train_bag : bool
+        Whether to return the gradient of ``Wbag`` (else it is a constant of the batch).
 
     Returns
     -------
     loss : float
     grads : dict
-        Parallel to ``params``; a :class:`ColumnGrad` for a looked-up matrix.
+        Parallel to ``params`` (without ``Wbag`` unless ``train_bag``); a
+        :class:`ColumnGrad` for a looked-up matrix and for ``Wbag``.
     """
     feats, enc_cache = features_forward(params, batch, arch, masks, table)
     logits, out_cache = output_forward(feats, params["Why"], params["by"])
+    linear = bag is not None and "Wbag" in params
+    if linear:
+        logits += bag_logits(params["Wbag"], bag)
     loss, dlogits = softmax_cross_entropy(logits, y, sample_weight, label_smoothing)
     dfeats, grads = output_backward(dlogits, out_cache)
     grads.update(features_backward(dfeats, enc_cache))
+    if linear and train_bag:
+        grad = grads["Wbag"] = bag_backward(dlogits, bag)
+        if bag_alpha:
+            used = params["Wbag"].T[grad.columns]
+            loss += 0.5 * bag_alpha * float(np.vdot(used, used))
+            grad.values[...] += bag_alpha * used
     if alpha:
         for name, grad in grads.items():
-            if not name.startswith("W"):
+            if not name.startswith("W") or name == "Wbag":
                 continue
             if isinstance(grad, ColumnGrad):
                 used = params[name].T[grad.columns]
@@ -701,14 +746,14 @@ def _stream_direction(cell, params, sfx, batch, project, pooling, max_tokens):
     return np.concatenate([parts[kind] for kind in pooling], axis=1)
 
 
-def predict_proba(params, batch, arch=TUTORIAL, table=None):
+def predict_proba(params, batch, arch=TUTORIAL, table=None, bag=None):
     """Class probabilities, shape (N, C), for a packed batch, in packed order.
 
     A row's probabilities depend on that row alone (see :func:`features_streaming`);
     for a float32 model the logits are the exact float64 sums of the fixed-point
     products. Finite weights give finite probabilities, however large: logits that
     overflow are recomputed scaled. Raises ValueError if the features themselves
-    overflowed.
+    overflowed. ``bag`` (rows in packed order) feeds the linear path ``params["Wbag"]``.
     """
     features = features_streaming(params, batch, arch, table=table)
     if not np.isfinite(features).all():
@@ -720,8 +765,13 @@ def predict_proba(params, batch, arch=TUTORIAL, table=None):
         )
     # in float64 whatever the weights' type, so that every row sums to 1 to 1e-15
     logits = ExactProduct(params["Why"], bounded=True)(features, np.float64)
+    linear = None
+    if bag is not None and "Wbag" in params:
+        linear = bag_logits(params["Wbag"], bag, np.float64)
     with np.errstate(over="ignore"):  # an overflow is handled below, not warned of
         logits += params["by"]
+        if linear is not None:
+            logits += linear
     if not np.isfinite(logits).all():
         # the states are bounded, the output weights are not: divided by a power of two
         # (exactly) the logits are finite, and their differences from each row's
@@ -731,6 +781,8 @@ def predict_proba(params, batch, arch=TUTORIAL, table=None):
         exponent = np.frexp(max(np.abs(Why).max(), np.abs(by).max()))[1]
         small = (np.dot(features.astype(np.float64), np.ldexp(Why, -exponent).T)
                  + np.ldexp(by, -exponent))
+        if linear is not None:
+            small += np.ldexp(linear, -exponent)
         with np.errstate(over="ignore"):  # -inf: a probability of 0
             logits = np.ldexp(small - small.max(axis=1, keepdims=True), exponent)
     return np.exp(log_softmax(logits))

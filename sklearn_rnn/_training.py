@@ -21,10 +21,11 @@ import warnings
 from typing import NamedTuple, Optional
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from . import _rnn
+from . import _linear, _rnn
 from ._data import epoch_batches, predict_chunks
 from ._optim import SOLVERS, WeightAverage, copy_param, make_writable
 
@@ -37,10 +38,20 @@ AUTO_BATCH = 64
 AUTO_LR_FULL_BATCH = 0.01
 AUTO_LR_MINI_BATCH = 0.004
 # early_stopping='auto' holds out a validation split above this many distinct samples
-AUTO_EARLY_STOPPING = 10_000
+# (whenever training runs in minibatches)
+AUTO_EARLY_STOPPING = FULL_BATCH_MAX
 # n_iter_no_change='auto': patience without and with early stopping
 AUTO_PATIENCE = 20
 AUTO_PATIENCE_EARLY = 2
+# the linear path (Wbag), when trained with the network (partial_fit, warm_start): its
+# step size is the learning rate times this, and its own L2 penalty on the columns a batch
+# uses is this
+BAG_LR_SCALE = 10.0
+BAG_ALPHA = 1e-3
+# fit keeps the network beside the linear path only if the validation loss of the two
+# is lower than the linear path's alone by more than this many standard errors of the
+# paired per-sample differences
+CLEARLY_BETTER = 1.0
 
 
 class Setup(NamedTuple):
@@ -72,6 +83,7 @@ class Setup(NamedTuple):
     clip_value: Optional[float]
     shuffle: bool
     verbose: int
+    word_ngrams: Optional[int]
 
     @classmethod
     def of(cls, estimator, arch):
@@ -91,7 +103,8 @@ class Setup(NamedTuple):
         return AUTO_LR_FULL_BATCH if one_batch else AUTO_LR_MINI_BATCH
 
     def early_stopping_for(self, n_samples):
-        """``early_stopping``, or with 'auto' whether there are over 10,000 samples."""
+        """``early_stopping``, or with 'auto' whether there are over 512 samples (whether
+        training runs in minibatches)."""
         if self.early_stopping == "auto":
             return n_samples > AUTO_EARLY_STOPPING
         return self.early_stopping
@@ -195,8 +208,14 @@ def train(seqs, y, sample_weight, rng, setup, start, history, *, lengths, rows,
                                   setup.hidden_size,
                                   setup.embedding_size if seqs.text else None, rng, dtype,
                                   unknown_column=start.unknown_column)
+        if seqs.bag is not None:
+            params["Wbag"] = np.zeros((start.n_classes, _linear.BAG_BUCKETS), dtype=dtype,
+                                      order="F")
     else:
         params = {k: copy_param(v, dtype) for k, v in start.weights.items()}
+    # a new fit starts from the linear path fitted alone, and keeps it as it is while the
+    # network learns what it leaves (see fit_loop); partial_fit and warm_start train both
+    staged = "Wbag" in params and not partial and start.weights is None
     optimizer, average = start.optimizer, start.average
     if optimizer is not None:  # partial_fit goes on with its optimizer's state
         for state in (optimizer, average):
@@ -204,14 +223,18 @@ def train(seqs, y, sample_weight, rng, setup, start, history, *, lengths, rows,
                 make_writable(state)
         optimizer.bind(params)
     else:
-        sparse = _rnn.looked_up_names(params) if seqs.text else ()
-        optimizer = make_optimizer(params, setup, len(seqs), sparse)
+        trainable = {k: v for k, v in params.items() if not (staged and k == "Wbag")}
+        sparse = _rnn.looked_up_names(trainable) if seqs.text else []
+        if "Wbag" in trainable:
+            sparse = [*sparse, "Wbag"]
+        optimizer = make_optimizer(trainable, setup, len(seqs), sparse)
+        params.update(trainable)  # the optimizer's views of the dense parameters
         average = None
         if setup.ema_decay is not None:
-            average = WeightAverage(params, setup.ema_decay, optimizer.sparse)
+            average = WeightAverage(trainable, setup.ema_decay, optimizer.sparse)
     try:
         weights = fit_loop(seqs, y, sample_weight, params, optimizer, average, rng, setup,
-                           history, partial)
+                           history, partial, staged)
     except Diverged as exc:  # the optimizer too is as it was before the failing batch
         exc.optimizer, exc.average = optimizer, average
         raise
@@ -223,7 +246,8 @@ def make_optimizer(params, setup, n_samples, sparse=()):
     parameters updated column by column."""
     lr = setup.learning_rate_for(n_samples)
     common = dict(sparse=tuple(sparse), clip_value=setup.clip_value,
-                  schedule=setup.learning_rate)
+                  schedule=setup.learning_rate,
+                  scale={"Wbag": BAG_LR_SCALE} if "Wbag" in sparse else None)
     if setup.solver == "adam":
         return SOLVERS["adam"](params, lr, setup.beta_1, setup.beta_2, setup.epsilon,
                                **common)
@@ -263,11 +287,18 @@ def check_memory(lengths, rows, setup, batch_size, text, n_inputs, itemsize):
 
 # ------------------------------------------------------------------------- the loop
 def fit_loop(seqs, y, sample_weight, params, optimizer, average, rng, setup, history,
-             partial=False):
+             partial=False, staged=False):
     """The epochs: validation split, epochs, monitoring, stopping, the weights kept.
 
     ``params`` are trained in place. Returns the weights to predict with: the best
     epoch's with early stopping, else the weight average's, else ``params``.
+
+    ``staged`` (a new fit with a linear path): first the linear path alone is fitted
+    (:func:`fit_linear_start`), and the network's output ``Why`` set to zero, so that
+    training starts from the linear model and the network learns what it leaves; with
+    early stopping the linear model counts as epoch 0, and is kept, refitted on all
+    the samples, unless the network beside it is clearly better on the validation split
+    (:func:`clearly_better`).
     """
     early = not partial and setup.early_stopping_for(len(seqs))
     split = validation_split(y, setup.validation_fraction, rng) if early else None
@@ -279,12 +310,20 @@ def fit_loop(seqs, y, sample_weight, params, optimizer, average, rng, setup, his
         validation = (seqs.subset(val_rows), y[val_rows], sample_weight[val_rows])
         seqs, y, sample_weight = (seqs.subset(train_rows), y[train_rows],
                                   sample_weight[train_rows])
+    monitor = EarlyStopping(setup.patience_for(early), setup.tol)
+    best_params = linear_params = linear = None
+    if staged:
+        linear = fit_linear_start(params, seqs, y, sample_weight,
+                                  validation if early else None, setup.verbose)
+        if early:  # the linear model is epoch 0
+            linear_params = {k: v.copy() for k, v in params.items()}
+            monitor.update(validation_step(params, setup.arch, *validation)[0])
+            best_params = linear_params
     batch_size = setup.batch_size_for(len(seqs))
     full_batch = None
     if batch_size == len(seqs):  # the same batch every epoch: pack it once
         full_batch = list(labelled_batches(seqs, y, sample_weight, [np.arange(len(seqs))]))
-    monitor = EarlyStopping(setup.patience_for(early), setup.tol)
-    best_params, converged = None, False
+    converged = False
     for _ in range(1 if partial else setup.max_iter):
         start = time.perf_counter()
         if full_batch is None:
@@ -300,7 +339,7 @@ def fit_loop(seqs, y, sample_weight, params, optimizer, average, rng, setup, his
         line = f"Epoch {history.n_iter}: loss {loss:.6f}"
         monitored = loss
         if early:
-            current = params if average is None else average.averaged(params)
+            current = averaged(params, average)
             val_loss, val_score = validation_step(current, setup.arch, *validation)
             history.validation_loss_curve.append(val_loss)
             history.validation_scores.append(val_score)
@@ -331,22 +370,81 @@ def fit_loop(seqs, y, sample_weight, params, optimizer, average, rng, setup, his
             "the optimization hasn't converged yet.",
             ConvergenceWarning,
         )
+    if linear_params is not None:
+        if best_params is linear_params or not clearly_better(best_params, linear_params,
+                                                              setup, validation):
+            every = [_stack(a, b) for a, b in zip(
+                (seqs.bag, y, sample_weight),
+                (validation[0].bag, validation[1], validation[2]))]
+            return refit_linear(linear_params, linear, *every, setup.verbose)
     if best_params is not None:
         return best_params
-    if average is not None:
-        return average.averaged(params)
+    return averaged(params, average)
+
+
+def _stack(a, b):
+    return sp.vstack([a, b], format="csr") if sp.issparse(a) else np.concatenate([a, b])
+
+
+def averaged(params, average):
+    """The weights to predict with now: the weight average's (of the parameters it
+    averages; the others as they are) or ``params``."""
+    if average is None:
+        return params
+    return {**params, **average.averaged(params)}
+
+
+def fit_linear_start(params, seqs, y, sample_weight, validation, verbose):
+    """Fit the linear path alone (its C chosen on ``validation``, if any), write it in
+    ``params`` (``Wbag`` and ``by``) and zero the network's output ``Why``. Returns the
+    :class:`~sklearn_rnn._linear.LinearFit`."""
+    tic = time.perf_counter()
+    val = None if validation is None else (validation[0].bag, *validation[1:])
+    fit, val_loss = _linear.choose_linear(seqs.bag, y, sample_weight, len(params["by"]), val)
+    fit.write(params)
+    params["Why"][...] = 0.0
+    if verbose:
+        line = f"Linear path: C={fit.C:g}"
+        if val_loss is not None:
+            line += f", validation loss {val_loss:.6f}"
+        print(f"{line}, {time.perf_counter() - tic:.2f} s", flush=True)
+    return fit
+
+
+def refit_linear(params, linear, bag, y, sample_weight, verbose):
+    """The linear model alone (``params`` with ``Why`` zero) refitted, with its chosen C,
+    on every training sample (the validation split's too)."""
+    fit = _linear.fit_linear(bag, y, sample_weight, len(params["by"]), linear.C, linear)
+    fit.write(params)
+    if verbose:
+        print(f"Kept the linear path alone (C={fit.C:g}), refitted on all "
+              f"{len(y):,} samples", flush=True)
     return params
+
+
+def clearly_better(params, linear_params, setup, validation):
+    """Whether ``params`` have a lower validation loss than ``linear_params`` by more than
+    :data:`CLEARLY_BETTER` standard errors of the per-sample differences."""
+    seqs, y, w = validation
+    with np.errstate(divide="ignore"):
+        losses = [-np.log(predict_proba(p, setup.arch, seqs)[np.arange(len(y)), y])
+                  for p in (params, linear_params)]
+    diff = losses[0] - losses[1]
+    share = w / w.sum()
+    mean = float(np.dot(share, diff))
+    se = float(np.sqrt(np.dot(share, (diff - mean) ** 2) / max(len(y) - 1, 1)))
+    return mean < -CLEARLY_BETTER * se
 
 
 def run_epoch(batches, n_batches, params, optimizer, average, rng, setup, total_weight,
               table, epoch):
-    """One pass over ``batches`` (``(packed batch, labels, weights)`` each): returns the
+    """One pass over ``batches`` (``(packed batch, labels, weights, bags)`` each): returns the
     epoch's sample-weighted mean loss."""
     total = seen = 0.0
     report = setup.verbose >= 2 and n_batches >= 20
-    for i, (batch, y, w) in enumerate(batches):
+    for i, (batch, y, w, bag) in enumerate(batches):
         loss = train_step(batch, y, w, params, optimizer, average, rng, setup, table,
-                          (epoch, i + 1))
+                          (epoch, i + 1), bag)
         weight = float(w.sum())
         total += loss * weight
         seen += weight
@@ -356,16 +454,18 @@ def run_epoch(batches, n_batches, params, optimizer, average, rng, setup, total_
     return total / total_weight
 
 
-def train_step(batch, y, w, params, optimizer, average, rng, setup, table, where):
+def train_step(batch, y, w, params, optimizer, average, rng, setup, table, where, bag=None):
     """Loss and gradients of one batch, then the update (and the weight average's).
     Raises :class:`Diverged`, the update not applied, if either overflows; ``where``
-    (epoch, batch) says where."""
+    (epoch, batch) says where. ``bag`` feeds the linear path, trained if the optimizer
+    updates ``Wbag``."""
     masks = None
     if setup.dropout:
         masks = _rnn.dropout_masks(rng, batch, params, setup.arch, setup.dropout)
     loss, grads = _rnn.loss_and_grads(params, batch, y, w, setup.alpha, arch=setup.arch,
                                       masks=masks, label_smoothing=setup.label_smoothing,
-                                      table=table)
+                                      table=table, bag=bag, bag_alpha=BAG_ALPHA,
+                                      train_bag="Wbag" in optimizer.sparse)
     if average is not None:
         average.prepare(params, grads)
     if not (np.isfinite(loss) and optimizer.update(params, grads)):
@@ -397,15 +497,17 @@ def predict_proba(params, arch, seqs):
     proba = np.empty((len(seqs), params["by"].shape[0]), dtype=np.float64)
     for index in predict_chunks(seqs.lengths):
         batch = seqs.pack(index)
-        proba[index[batch.order]] = _rnn.predict_proba(params, batch, arch, seqs.table)
+        proba[index[batch.order]] = _rnn.predict_proba(params, batch, arch, seqs.table,
+                                                       seqs.bag_of(index, batch))
     return proba
 
 
 def labelled_batches(seqs, y, sample_weight, indices):
-    """(packed batch, labels, weights) for each index array, labels in packed order."""
+    """(packed batch, labels, weights, bags) for each index array, labels in packed
+    order (bags None without a linear path)."""
     for index, batch in zip(indices, seqs.pack_all(indices)):
         order = index[batch.order]
-        yield batch, y[order], sample_weight[order]
+        yield batch, y[order], sample_weight[order], seqs.bag_of(index, batch)
 
 
 def validation_split(y, fraction, rng):

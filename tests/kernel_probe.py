@@ -35,7 +35,7 @@ CHECKED = [
     {},
     dict(cell="lstm", bidirectional=True, pooling="max", embedding_size=16, dropout=0.2),
     dict(cell="tanh", bidirectional=False, pooling="last", embedding_size=None,
-         subword_ngrams=None, ema_decay=None),
+         subword_ngrams=None, word_ngrams=None, ema_decay=None),
     dict(cell="gru", bidirectional=False, pooling="mean", dtype="float64"),
     dict(hash_buckets=2**10),
 ]

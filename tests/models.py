@@ -9,7 +9,8 @@ from sklearn_rnn._cells import CELLS
 # column looked up per token, no subwords, plain cross-entropy, the weights as trained;
 # every word of the training documents in the vocabulary
 TUTORIAL_MODEL = dict(cell="tanh", bidirectional=False, pooling="last", embedding_size=None,
-                      subword_ngrams=None, label_smoothing=0.0, ema_decay=None, min_df=1)
+                      subword_ngrams=None,
+                      word_ngrams=None, label_smoothing=0.0, ema_decay=None, min_df=1)
 
 
 def random_params(rng, arch, n_inputs, hidden=3, n_classes=3, embedding=None):

@@ -39,7 +39,8 @@ def _params(**overrides):
     """Every parameter these tests rely on, set explicitly, then ``overrides``."""
     params = dict(
         cell="tanh", bidirectional=False, pooling="last", embedding_size=None, dropout=0.0,
-        label_smoothing=0.0, ema_decay=None, subword_ngrams=None, hidden_size=8,
+        label_smoothing=0.0, ema_decay=None, subword_ngrams=None,
+        word_ngrams=None, hidden_size=8,
         solver="adam", learning_rate_init=0.01, learning_rate="constant", beta_1=0.9,
         beta_2=0.999, epsilon=1e-8, momentum=0.9, nesterovs_momentum=True, batch_size=16,
         max_iter=3, tol=1e-4, n_iter_no_change=50, early_stopping=False,
@@ -678,7 +679,7 @@ def test_the_tutorials_configuration_learns_the_tutorial(seed_data):
     X_train, X_test, y_train, y_test = seed_data
     clf = RNNSentimentClassifier(
         cell="tanh", pooling="last", bidirectional=False, embedding_size=None,
-        subword_ngrams=None, ema_decay=None, label_smoothing=0.0, dropout=0.0,
+        subword_ngrams=None, word_ngrams=None, ema_decay=None, label_smoothing=0.0, dropout=0.0,
         solver="sgd", momentum=0.0, learning_rate_init=0.02, batch_size=1, clip_value=1.0,
         hidden_size=64, max_iter=200, random_state=0, alpha=0.0, shuffle=True,
         early_stopping=False, n_iter_no_change=200, tol=0.0, learning_rate="constant",

@@ -38,7 +38,8 @@ def seed_data():
 
 def _clf(**overrides):
     params = dict(cell="tanh", bidirectional=False, pooling="last", embedding_size=None,
-                  subword_ngrams=None, ema_decay=None, hidden_size=6, batch_size=16,
+                  subword_ngrams=None,
+                  word_ngrams=None, ema_decay=None, hidden_size=6, batch_size=16,
                   max_iter=2, learning_rate_init=0.02, early_stopping=False,
                   random_state=0, dtype="float64", hash_buckets=64)
     params.update(overrides)

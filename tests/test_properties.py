@@ -33,7 +33,7 @@ FEW = settings(PROPERTY, max_examples=10)
 # embedding with subword n-grams), and the tutorial's (tanh, forwards, last state)
 TINY = dict(hidden_size=4, embedding_size=4, max_iter=2, random_state=0)
 TUTORIAL = dict(cell="tanh", bidirectional=False, pooling="last", embedding_size=None,
-                subword_ngrams=None, ema_decay=None)
+                subword_ngrams=None, word_ngrams=None, ema_decay=None)
 
 CORPUS = ["i am very happy", "this is not good", "good good movie", "bad and sad",
           "not bad at all", "i am not happy", "what a great day", "this is terrible"]

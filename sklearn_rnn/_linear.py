@@ -1,0 +1,151 @@
+"""The linear path beside the network: hashed word n-grams feeding the output layer.
+
+With ``word_ngrams=n`` the logits are ``Why f + by + Wbag b``: ``b`` is a document's bag of
+word 1- to n-grams, each hashed (``murmurhash3_32`` of the n-gram's words joined by a
+space, as scikit-learn's ``FeatureHasher`` hashes a string) into one of
+:data:`BAG_BUCKETS` columns, binary and scaled to unit length; ``Wbag`` has shape
+(n_classes, BAG_BUCKETS), column-major like every matrix read column by column, so that a
+batch reads and updates only the columns of its n-grams. It is fastText's idea (a linear
+model over word n-grams) beside the recurrent features: it sees every word and bigram of
+a document at once, and is what a few thousand documents can support.
+
+This module owns the bag (:func:`ngram_bag`) and the linear model's own fit (:func:`fit_linear`, L-BFGS on the
+L2-penalized cross-entropy, as ``LogisticRegression``; :func:`choose_linear` picks its
+penalty on a validation split), from which ``fit`` starts the network.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import minimize
+from sklearn.feature_extraction import FeatureHasher
+
+from ._rnn import cross_entropy, log_softmax
+
+# word n-grams hash into this many columns of Wbag
+BAG_BUCKETS = 1 << 20
+# the inverse L2 penalties the linear fit chooses from on a validation split, as
+# LogisticRegression's C (the penalty is |Wbag|^2 / (2 C) against the summed loss)
+BAG_C_GRID = (1.0, 4.0, 10.0, 30.0)
+# without a validation split (small data) the linear fit uses this C
+BAG_C_DEFAULT = 10.0
+# L-BFGS iterations of one linear fit, and its tolerance on the gradient (the projected
+# gradient of the mean loss, as LogisticRegression's tol)
+BAG_MAX_ITER = 200
+BAG_GTOL = 1e-5
+# the linear fit weighs only the columns of at least this many training documents (as
+# TfidfVectorizer's min_df=2); the others keep a zero weight: an n-gram of one document
+# tells nothing about another, and costs the fit a variable
+BAG_MIN_DF = 2
+
+
+def _features(tokens, n):
+    """The word 1- to n-grams of a token list, as strings."""
+    out = list(tokens)
+    for k in range(2, n + 1):
+        out += [" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1)]
+    return out
+
+
+def ngram_bag(token_lists, n, dtype=np.float64):
+    """Documents' bags of hashed word 1- to ``n``-grams: a CSR matrix of shape
+    (n_documents, BAG_BUCKETS), binary, each non-empty row of unit length (an empty
+    document has an empty row), indices sorted."""
+    hasher = FeatureHasher(n_features=BAG_BUCKETS, input_type="string",
+                           alternate_sign=False, dtype=np.float64)
+    bag = hasher.transform(_features(list(tokens), n) for tokens in token_lists).tocsr()
+    bag.sum_duplicates()
+    bag.sort_indices()
+    counts = np.diff(bag.indptr)
+    bag.data = np.repeat(1.0 / np.sqrt(np.maximum(counts, 1)), counts)
+    return bag.astype(dtype)
+
+
+def restrict_bag(bag, columns):
+    """``bag`` over the sorted ``columns`` only (n-grams outside them dropped): a CSR
+    matrix of shape (N, len(columns))."""
+    pos = np.searchsorted(columns, bag.indices)
+    pos[pos == len(columns)] = 0
+    keep = (columns[pos] == bag.indices) if len(columns) else np.zeros(len(pos), bool)
+    indptr = np.concatenate([[0], np.cumsum(keep)])[bag.indptr]
+    return sp.csr_matrix((bag.data[keep], pos[keep], indptr),
+                         shape=(bag.shape[0], len(columns)))
+
+
+class LinearFit:
+    """A fitted linear path: ``W`` of shape (n_classes, K) over the sorted bag
+    ``columns``, the bias ``b``, and the ``C`` it was fitted with."""
+
+    def __init__(self, columns, W, b, C):
+        self.columns, self.W, self.b, self.C = columns, W, b, C
+
+    def log_proba(self, bag):
+        """Log-probabilities of the linear path alone on ``bag``, in float64."""
+        return log_softmax(np.asarray(restrict_bag(bag, self.columns) @ self.W.T) + self.b)
+
+    def write(self, params):
+        """Set ``params``' linear path to this one: ``Wbag`` (zero outside the columns)
+        and ``by``."""
+        params["Wbag"][...] = 0.0
+        params["Wbag"][:, self.columns] = self.W
+        params["by"][...] = self.b
+
+
+def fit_linear(bag, y, sample_weight, n_classes, C, start=None):
+    """Multinomial logistic regression on ``bag``, minimizing the sample-weighted mean
+    cross-entropy plus ``|W|^2 / (2 C sum(sample_weight))`` by L-BFGS, as
+    ``LogisticRegression(C=C)`` does (the bias not penalized), over the columns of at
+    least :data:`BAG_MIN_DF` documents. ``start``, an earlier
+    :class:`LinearFit`, is where the weights of the columns it has start.
+
+    Returns
+    -------
+    fit : LinearFit
+    """
+    columns, df = np.unique(bag.indices, return_counts=True)
+    columns = columns[df >= BAG_MIN_DF]
+    X = restrict_bag(bag, columns)
+    K = len(columns)
+    total = float(sample_weight.sum())
+    scale = sample_weight / total
+    penalty = 1.0 / (C * total)
+    Y = np.zeros((len(y), n_classes))
+    Y[np.arange(len(y)), y] = 1.0
+    Xt = X.T.tocsr()
+
+    def loss_grad(theta):
+        W = theta[: K * n_classes].reshape(n_classes, K)
+        b = theta[K * n_classes :]
+        log_p = log_softmax(np.asarray(X @ W.T) + b)
+        loss = cross_entropy(log_p, y, sample_weight) + 0.5 * penalty * float(np.vdot(W, W))
+        dlogits = (np.exp(log_p) - Y) * scale[:, None]
+        dW = np.asarray(Xt @ dlogits).T + penalty * W
+        return loss, np.concatenate([dW.ravel(), dlogits.sum(axis=0)])
+
+    W0, b0 = np.zeros((n_classes, K)), np.zeros(n_classes)
+    if start is not None:
+        pos = np.searchsorted(start.columns, columns)
+        pos[pos == len(start.columns)] = 0
+        known = start.columns[pos] == columns if len(start.columns) else pos < 0
+        W0[:, known] = start.W[:, pos[known]]
+        b0 = start.b.copy()
+    res = minimize(loss_grad, np.concatenate([W0.ravel(), b0]), jac=True,
+                   method="L-BFGS-B", options={"maxiter": BAG_MAX_ITER, "gtol": BAG_GTOL})
+    theta = res.x
+    return LinearFit(columns, theta[: K * n_classes].reshape(n_classes, K),
+                     theta[K * n_classes :], C)
+
+
+def choose_linear(bag, y, sample_weight, n_classes, validation=None):
+    """The linear path fitted on ``bag``, its ``C`` chosen from :data:`BAG_C_GRID` by the
+    validation loss when ``validation = (bag, y, sample_weight)`` is given (else
+    :data:`BAG_C_DEFAULT`). Returns the :class:`LinearFit` and its validation loss (None
+    without validation)."""
+    if validation is None:
+        return fit_linear(bag, y, sample_weight, n_classes, BAG_C_DEFAULT), None
+    best, start = None, None
+    for C in BAG_C_GRID:  # increasing C: each fit starts from the previous one's weights
+        start = fit_linear(bag, y, sample_weight, n_classes, C, start)
+        loss = cross_entropy(start.log_proba(validation[0]), validation[1], validation[2])
+        if best is None or loss < best[1]:
+            best = (start, loss)
+    return best
