@@ -39,11 +39,12 @@ BAG_MIN_DF = 2
 
 
 def _features(tokens, n):
-    """The word 1- to n-grams of a token list, as strings."""
+    """The word 1- to n-grams of a token list, as UTF-8 bytes (a lone surrogate, which
+    strict UTF-8 refuses, passed through: hashed as its bytes)."""
     out = list(tokens)
     for k in range(2, n + 1):
         out += [" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1)]
-    return out
+    return [f.encode("utf-8", "surrogatepass") for f in out]
 
 
 def ngram_bag(token_lists, n, dtype=np.float64):

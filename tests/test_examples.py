@@ -131,7 +131,7 @@ def test_explain_prediction_example(tmp_path, capsys):
     for explanations in explained.values():
         first = explanations[0]
         assert not first.target and first.tokens[int(first.scores.argmax())] == "not"
-    lines = re.findall(r"^  negative i ([-+]\d\.\d\d) .* sum ([-+]\d\.\d{3})\)$", out, re.M)
+    lines = re.findall(r"^  negative i ([-+]\d+\.\d\d) .* sum ([-+]\d+\.\d{3})\)$", out, re.M)
     assert len(lines) == 4  # two negative sentences by each method
     html = page.read_text(encoding="utf-8")
     assert html.count('class="sklearn-rnn-explanation"') == 2 * len(sentences)
