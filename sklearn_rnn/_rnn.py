@@ -778,11 +778,12 @@ def predict_proba(params, batch, arch=TUTORIAL, table=None, bag=None):
         # largest, scaled back, are finite or -inf (a probability of 0). Only float64
         # weights get here: float32 ones give float64 logits far from overflowing
         Why, by = params["Why"].astype(np.float64), params["by"].astype(np.float64)
-        exponent = np.frexp(max(np.abs(Why).max(), np.abs(by).max()))[1]
+        Wbag = params["Wbag"].astype(np.float64) if linear is not None else np.zeros(1)
+        exponent = np.frexp(max(np.abs(Why).max(), np.abs(by).max(), np.abs(Wbag).max()))[1]
         small = (np.dot(features.astype(np.float64), np.ldexp(Why, -exponent).T)
                  + np.ldexp(by, -exponent))
-        if linear is not None:
-            small += np.ldexp(linear, -exponent)
+        if linear is not None:  # the bag's values are at most 1: its sums are finite
+            small += bag_logits(np.ldexp(Wbag, -exponent), bag)
         with np.errstate(over="ignore"):  # -inf: a probability of 0
             logits = np.ldexp(small - small.max(axis=1, keepdims=True), exponent)
     return np.exp(log_softmax(logits))

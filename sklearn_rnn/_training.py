@@ -52,6 +52,7 @@ BAG_ALPHA = 1e-3
 # is lower than the linear path's alone by more than this many standard errors of the
 # paired per-sample differences
 CLEARLY_BETTER = 1.0
+FREEZE_BAG = True
 
 
 class Setup(NamedTuple):
@@ -223,7 +224,8 @@ def train(seqs, y, sample_weight, rng, setup, start, history, *, lengths, rows,
                 make_writable(state)
         optimizer.bind(params)
     else:
-        trainable = {k: v for k, v in params.items() if not (staged and k == "Wbag")}
+        trainable = {k: v for k, v in params.items()
+                     if not (staged and FREEZE_BAG and k == "Wbag")}
         sparse = _rnn.looked_up_names(trainable) if seqs.text else []
         if "Wbag" in trainable:
             sparse = [*sparse, "Wbag"]

@@ -218,18 +218,21 @@ def test_logits_that_overflow_give_the_limit_of_the_probabilities(float64_model,
     X_test = seed_data[1]
     expected = float64_model.predict_proba(X_test)
     large = copy.deepcopy(float64_model)
-    # exact powers of two: no overflow yet, the logits are scaled exactly
-    large.weights_["Why"] *= 2.0**3
-    large.weights_["by"] *= 2.0**3
+    # exact powers of two: no overflow yet, the logits are scaled exactly (those of the
+    # network's output layer and of the linear path)
+    output = [name for name in ("Why", "by", "Wbag") if name in large.weights_]
+    assert "Wbag" in output  # the default has a linear path
+    for name in output:
+        large.weights_[name] *= 2.0**3
     np.testing.assert_allclose(large.predict_proba(X_test), expected ** 8 / (
         expected ** 8).sum(axis=1, keepdims=True), rtol=1e-10)
     # scaled up to the largest exponent the logits overflow: the softmax tends to the
     # arg max
     huge = copy.deepcopy(float64_model)
-    largest = max(np.abs(huge.weights_["Why"]).max(), np.abs(huge.weights_["by"]).max())
+    largest = max(np.abs(huge.weights_[name]).max() for name in output)
     exponent = 1024 - np.frexp(largest)[1]  # the largest weight becomes >= 2**1023
-    huge.weights_["Why"] = np.ldexp(huge.weights_["Why"], exponent)
-    huge.weights_["by"] = np.ldexp(huge.weights_["by"], exponent)
+    for name in output:
+        huge.weights_[name] = np.ldexp(huge.weights_[name], exponent)
     assert all(np.isfinite(v).all() for v in huge.weights_.values())
     proba = huge.predict_proba(X_test)
     assert_array_equal(proba, np.eye(2)[expected.argmax(axis=1)])

@@ -58,7 +58,7 @@ def test_early_stopping_monitors_validation_and_reports_it(capsys):
     assert all(0 <= s <= 1 for s in clf.validation_scores_)
 
 
-@pytest.mark.parametrize("n_samples, expected", [(10_000, False), (10_001, True)])
+@pytest.mark.parametrize("n_samples, expected", [(512, False), (513, True)])
 def test_early_stopping_auto_turns_on_for_large_training_sets(n_samples, expected):
     X = np.arange(n_samples, dtype=float)[:, None] * np.array([[1.0, -1.0]]) / n_samples
     y = (np.arange(n_samples) % 2).astype(int)
@@ -230,9 +230,13 @@ def test_partial_fit_keeps_optimizer_state_across_pickling():
 
 
 def test_partial_fit_equals_one_epoch_of_fit_on_the_first_call():
+    # without a linear path, which fit fits alone first and partial_fit trains with the
+    # network
     X_train, _, y_train, _ = load_seed_sentiment()
-    a = RNNSentimentClassifier(random_state=0).partial_fit(X_train, y_train)
-    b = RNNSentimentClassifier(random_state=0, max_iter=1).fit(X_train, y_train)
+    a = RNNSentimentClassifier(random_state=0, word_ngrams=None).partial_fit(X_train,
+                                                                             y_train)
+    b = RNNSentimentClassifier(random_state=0, max_iter=1, word_ngrams=None).fit(X_train,
+                                                                                 y_train)
     for k in a.weights_:
         np.testing.assert_array_equal(a.weights_[k], b.weights_[k])
 
@@ -344,7 +348,7 @@ def test_auto_learning_rate_early_stopping_and_patience():
     assert _setup(batch_size=10).learning_rate_for(10) == 0.01
     assert _setup(batch_size=10).learning_rate_for(11) == 0.004
     assert _setup(learning_rate_init=0.3).learning_rate_for(5) == 0.3
-    assert not setup.early_stopping_for(10_000) and setup.early_stopping_for(10_001)
+    assert not setup.early_stopping_for(512) and setup.early_stopping_for(513)
     assert _setup(early_stopping=True).early_stopping_for(3)
     assert not _setup(early_stopping=False).early_stopping_for(10**6)
     assert setup.patience_for(True) == 2 and setup.patience_for(False) == 20
@@ -513,11 +517,12 @@ def test_run_epoch_is_the_weighted_mean_of_its_batches_losses():
     loss = _training.run_epoch(batches, 2, params, optimizer, None, check_random_state(0),
                                setup, float(w.sum()), None, 1)
     expected = sum(_rnn.loss_and_grads(params, b, yb, wb, arch=setup.arch)[0] * wb.sum()
-                   for b, yb, wb in batches) / w.sum()
+                   for b, yb, wb, _ in batches) / w.sum()
     assert loss == pytest.approx(expected, rel=1e-12)
-    for (batch, yb, wb), index in zip(batches, indices):  # labels in packed order
+    for (batch, yb, wb, bag), index in zip(batches, indices):  # labels in packed order
         np.testing.assert_array_equal(yb, y[index][batch.order])
         np.testing.assert_array_equal(wb, w[index][batch.order])
+        assert bag is None  # no linear path for numeric input
 
 
 def test_train_step_that_overflows_is_not_applied():
@@ -527,7 +532,7 @@ def test_train_step_that_overflows_is_not_applied():
     params["Why"][:] = 1e308
     before = {k: v.copy() for k, v in params.items()}
     optimizer = _optim.SGDOptimizer(params, 1e308)
-    (batch, yb, wb), = _training.labelled_batches(seqs, y, w, [np.arange(6)])
+    (batch, yb, wb, _), = _training.labelled_batches(seqs, y, w, [np.arange(6)])
     with pytest.raises(_training.Diverged, match=r"overflowed in epoch 4 \(batch 7, loss") as e, \
             np.errstate(over="ignore", invalid="ignore"):
         _training.train_step(batch, yb, wb, params, optimizer, None, check_random_state(0),
@@ -754,7 +759,7 @@ def test_run_epoch_reports_its_progress_with_verbose_two(capsys, n_batches, repo
     _training.run_epoch(batches, n_batches, params, optimizer, None, check_random_state(0),
                         setup, float(w.sum()), None, 3)
     losses = np.array([_rnn.loss_and_grads(params, b, yb, wb, arch=setup.arch)[0]
-                       for b, yb, wb in batches])
+                       for b, yb, wb, _ in batches])
     so_far = np.cumsum(losses * w) / np.cumsum(w)  # weighted mean of the batches so far
     expected = "".join(f"  epoch 3: {k}/{n_batches} batches, loss so far {so_far[k - 1]:.6f}\n"
                        for k in reported)
@@ -830,7 +835,7 @@ def test_train_step_penalizes_the_weights_by_alpha():
     seqs, y, w = _numeric_task(6)
     setup = _setup(solver="sgd", momentum=0.0, alpha=0.5)
     params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
-    (batch, yb, wb), = _training.labelled_batches(seqs, y, w, [np.arange(6)])
+    (batch, yb, wb, _), = _training.labelled_batches(seqs, y, w, [np.arange(6)])
     optimizer = _optim.SGDOptimizer(params, 0.0)
     loss = _training.train_step(batch, yb, wb, params, optimizer, None, check_random_state(0),
                                 setup, None, (1, 1))
@@ -845,7 +850,7 @@ def test_train_step_says_when_the_loss_itself_overflowed():
     setup = _setup(solver="sgd", momentum=0.0, clip_value=None)
     params = _rnn.init_params(setup.arch, 2, 2, 4, None, check_random_state(0), np.float64)
     params["by"][:] = [np.inf, 0.0]
-    (batch, yb, wb), = _training.labelled_batches(seqs, y, w, [np.arange(6)])
+    (batch, yb, wb, _), = _training.labelled_batches(seqs, y, w, [np.arange(6)])
     with pytest.raises(_training.Diverged, match=r"^The training loss overflowed in epoch 2 "), \
             np.errstate(over="ignore", invalid="ignore"):
         _training.train_step(batch, yb, wb, params, _optim.SGDOptimizer(params, 0.01), None,
