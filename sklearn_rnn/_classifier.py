@@ -30,7 +30,7 @@ from . import _rnn, _training
 from ._cells import CELLS
 from ._data import PREDICT_DOCUMENTS, Sequences, distinct_samples, text_input
 from ._encoding import TextEncoding
-from ._linear import ngram_bag
+from ._linear import inverse_document_frequency, ngram_bag
 from ._optim import SOLVERS
 from ._text import _truncate, build_analyzer
 from ._threads import blas_limits
@@ -120,13 +120,13 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         ``Wbag``, form a binary bag ``b`` scaled to unit length, and the logits become
         ``Why f + by + Wbag b``. ``fit`` first fits the linear path alone (multinomial
         logistic regression by L-BFGS, its L2 penalty chosen on the validation split
-        from ``C`` in 1, 4, 10, 30, else ``C=10``), then trains the network from
-        ``Why = 0`` on what it leaves; with early stopping the linear model is kept
-        alone, refitted on every sample, unless the network beside it lowers the
-        validation loss by more than one standard error. ``partial_fit`` and
-        ``warm_start`` train ``Wbag`` with the network instead (sparse updates of the
-        columns a batch uses, 10 times the learning rate, an L2 penalty of 1e-3 on
-        them). None: the network alone.
+        from ``C`` in 1, 4, 16, else ``C=10``), then trains the network from ``Why = 0``
+        together with it (sparse updates of the columns of ``Wbag`` a batch uses, at 10
+        times the learning rate, with an L2 penalty of 1e-3 on them); with early
+        stopping the linear model is kept alone, refitted on every sample, unless the
+        best epoch lowers the validation loss by more than one standard error of the
+        per-sample differences. ``partial_fit`` and ``warm_start`` train both together
+        from where they are. None: the network alone.
 
     dropout : float, default=0.0
         Rate of inverted dropout on the cell's inputs (a whole token when it is looked
@@ -573,15 +573,18 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         vocabulary or hashed columns, and subword rows) and keeps it."""
         if fitting:
             TextEncoding.forget(self)
-            if hasattr(self, "_bag_ngrams"):
-                del self._bag_ngrams
+            for attr in ("_bag_ngrams", "_bag_idf"):
+                if hasattr(self, attr):
+                    delattr(self, attr)
         if kind == "numeric":
             return Sequences(data)
         tokens = data.tokens()
         if not fitting:
             return self._encode(tokens)
-        if self.word_ngrams is not None:
+        if self.word_ngrams is not None:  # the n-grams' weights, from these documents
             self._bag_ngrams = self.word_ngrams
+            self._bag_idf = inverse_document_frequency(
+                ngram_bag(_truncate(tokens, self.max_len), self.word_ngrams))
         encoding, seqs = TextEncoding.fit(
             tokens, vocabulary=self.vocabulary, min_df=self.min_df,
             max_features=self.max_features, max_len=self.max_len,
@@ -599,7 +602,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         """``seqs`` with their bags of word n-grams, with a linear path."""
         n = getattr(self, "_bag_ngrams", None)
         if n is not None:  # of the tokens the network reads
-            seqs.bag = ngram_bag(_truncate(token_lists, self.max_len), n)
+            seqs.bag = ngram_bag(_truncate(token_lists, self.max_len), n, self._bag_idf)
         return seqs
 
     def __setstate__(self, state):

@@ -494,11 +494,12 @@ def path_dlogits(dlog_p, cache):
     return dlogits
 
 
-def token_linear(tokens, n, Wbag, dtype):
+def token_linear(tokens, n, Wbag, idf, dtype):
     """Each token's share of the linear path's logits ``Wbag b``, shape (T, C): every
-    word n-gram's column of ``Wbag`` times its bag value is split equally among the
-    occurrences of the n-grams hashed to that column and, within one, among its words.
-    The rows add up to ``Wbag b``."""
+    word n-gram's column of ``Wbag`` times its bag value (of weights ``idf``, see
+    :func:`~sklearn_rnn._linear.ngram_bag`) is split equally among the occurrences of
+    the n-grams hashed to that column and, within one, among its words. The rows add up
+    to ``Wbag b``."""
     feats, starts, sizes = [], [], []
     for k in range(1, n + 1):
         for i in range(len(tokens) - k + 1):
@@ -510,9 +511,11 @@ def token_linear(tokens, n, Wbag, dtype):
         return out
     buckets = ngram_bag([[f] for f in feats], 1).indices
     distinct, inverse, counts = np.unique(buckets, return_inverse=True, return_counts=True)
-    value = 1.0 / np.sqrt(len(distinct))
+    weight = idf[distinct].astype(np.float64)
+    norm = np.sqrt(np.sum(weight**2))
+    value = weight / (norm if norm else 1.0)  # each column's value in the bag
     sizes, starts = np.array(sizes), np.array(starts)
-    share = value / (counts[inverse] * sizes)  # per occurrence, per word of it
+    share = (value / counts)[inverse] / sizes  # per occurrence, per word of it
     occurrence = np.repeat(np.arange(len(feats)), sizes)
     word = starts[occurrence] + (np.arange(len(occurrence))
                                  - np.repeat(_offsets(sizes)[:-1], sizes))
@@ -732,7 +735,8 @@ def _linear_reader(estimator, docs):
     dtype = _path_dtype(weights)
 
     def read(doc_ids):
-        parts = [token_linear(docs.tokens[i], n, weights["Wbag"], dtype) for i in doc_ids]
+        parts = [token_linear(docs.tokens[i], n, weights["Wbag"], estimator._bag_idf, dtype)
+                 for i in doc_ids]
         return (np.concatenate(parts) if parts
                 else np.zeros((0, weights["Wbag"].shape[0]), dtype))
 

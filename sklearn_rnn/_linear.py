@@ -3,7 +3,9 @@
 With ``word_ngrams=n`` the logits are ``Why f + by + Wbag b``: ``b`` is a document's bag of
 word 1- to n-grams, each hashed (``murmurhash3_32`` of the n-gram's words joined by a
 space, as scikit-learn's ``FeatureHasher`` hashes a string) into one of
-:data:`BAG_BUCKETS` columns, binary and scaled to unit length; ``Wbag`` has shape
+:data:`BAG_BUCKETS` columns, each column present weighted by its inverse document
+frequency in the training documents, and scaled to unit length (``TfidfVectorizer``'s
+binary idf); ``Wbag`` has shape
 (n_classes, BAG_BUCKETS), column-major like every matrix read column by column, so that a
 batch reads and updates only the columns of its n-grams. It is fastText's idea (a linear
 model over word n-grams) beside the recurrent features: it sees every word and bigram of
@@ -25,13 +27,13 @@ from ._rnn import cross_entropy, log_softmax
 BAG_BUCKETS = 1 << 20
 # the inverse L2 penalties the linear fit chooses from on a validation split, as
 # LogisticRegression's C (the penalty is |Wbag|^2 / (2 C) against the summed loss)
-BAG_C_GRID = (1.0, 4.0, 10.0, 30.0)
+BAG_C_GRID = (1.0, 4.0, 16.0)
 # without a validation split (small data) the linear fit uses this C
 BAG_C_DEFAULT = 10.0
 # L-BFGS iterations of one linear fit, and its tolerance on the gradient (the projected
 # gradient of the mean loss, as LogisticRegression's tol)
-BAG_MAX_ITER = 200
-BAG_GTOL = 1e-5
+BAG_MAX_ITER = 100
+BAG_GTOL = 1e-4
 # the linear fit weighs only the columns of at least this many training documents (as
 # TfidfVectorizer's min_df=2); the others keep a zero weight: an n-gram of one document
 # tells nothing about another, and costs the fit a variable
@@ -47,18 +49,38 @@ def _features(tokens, n):
     return [f.encode("utf-8", "surrogatepass") for f in out]
 
 
-def ngram_bag(token_lists, n, dtype=np.float64):
+def ngram_bag(token_lists, n, idf=None):
     """Documents' bags of hashed word 1- to ``n``-grams: a CSR matrix of shape
-    (n_documents, BAG_BUCKETS), binary, each non-empty row of unit length (an empty
-    document has an empty row), indices sorted."""
+    (n_documents, BAG_BUCKETS), indices sorted, each n-gram column once, of value 1 or,
+    with ``idf`` (one weight per column, see :func:`inverse_document_frequency`), its
+    weight (the columns of weight 0, which no training document had, dropped); each
+    non-empty row scaled to unit length. An empty document has an empty row."""
     hasher = FeatureHasher(n_features=BAG_BUCKETS, input_type="string",
                            alternate_sign=False, dtype=np.float64)
     bag = hasher.transform(_features(list(tokens), n) for tokens in token_lists).tocsr()
     bag.sum_duplicates()
     bag.sort_indices()
+    if idf is None:
+        bag.data[:] = 1.0
+    else:
+        bag.data = idf[bag.indices].astype(np.float64)
+        bag.eliminate_zeros()
+    # each row's sum in its own order (a sparse product, no BLAS)
+    norms = np.sqrt(np.asarray(bag.multiply(bag).sum(axis=1)).ravel())
     counts = np.diff(bag.indptr)
-    bag.data = np.repeat(1.0 / np.sqrt(np.maximum(counts, 1)), counts)
-    return bag.astype(dtype)
+    norms[counts == 0] = 1.0
+    bag.data /= np.repeat(norms, counts)
+    return bag
+
+
+def inverse_document_frequency(bag):
+    """Each column's weight learned from a training corpus's bag, as ``TfidfVectorizer``'s
+    smooth idf: ``log((1 + n) / (1 + df)) + 1`` for a column of ``df`` of the ``n``
+    documents, 0 for a column of none. Shape (BAG_BUCKETS,), float32."""
+    df = np.bincount(bag.indices, minlength=BAG_BUCKETS)
+    idf = np.log((1.0 + bag.shape[0]) / (1.0 + df)) + 1.0
+    idf[df == 0] = 0.0
+    return idf.astype(np.float32)
 
 
 def restrict_bag(bag, columns):

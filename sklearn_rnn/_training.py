@@ -43,16 +43,14 @@ AUTO_EARLY_STOPPING = FULL_BATCH_MAX
 # n_iter_no_change='auto': patience without and with early stopping
 AUTO_PATIENCE = 20
 AUTO_PATIENCE_EARLY = 2
-# the linear path (Wbag), when trained with the network (partial_fit, warm_start): its
-# step size is the learning rate times this, and its own L2 penalty on the columns a batch
-# uses is this
+# the linear path (Wbag), trained with the network: its step size is the learning rate
+# times this, and its own L2 penalty on the columns a batch uses is this
 BAG_LR_SCALE = 10.0
 BAG_ALPHA = 1e-3
 # fit keeps the network beside the linear path only if the validation loss of the two
 # is lower than the linear path's alone by more than this many standard errors of the
 # paired per-sample differences
 CLEARLY_BETTER = 1.0
-FREEZE_BAG = True
 
 
 class Setup(NamedTuple):
@@ -214,8 +212,7 @@ def train(seqs, y, sample_weight, rng, setup, start, history, *, lengths, rows,
                                       order="F")
     else:
         params = {k: copy_param(v, dtype) for k, v in start.weights.items()}
-    # a new fit starts from the linear path fitted alone, and keeps it as it is while the
-    # network learns what it leaves (see fit_loop); partial_fit and warm_start train both
+    # a new fit starts from the linear path fitted alone (see fit_loop)
     staged = "Wbag" in params and not partial and start.weights is None
     optimizer, average = start.optimizer, start.average
     if optimizer is not None:  # partial_fit goes on with its optimizer's state
@@ -224,16 +221,13 @@ def train(seqs, y, sample_weight, rng, setup, start, history, *, lengths, rows,
                 make_writable(state)
         optimizer.bind(params)
     else:
-        trainable = {k: v for k, v in params.items()
-                     if not (staged and FREEZE_BAG and k == "Wbag")}
-        sparse = _rnn.looked_up_names(trainable) if seqs.text else []
-        if "Wbag" in trainable:
+        sparse = _rnn.looked_up_names(params) if seqs.text else []
+        if "Wbag" in params:
             sparse = [*sparse, "Wbag"]
-        optimizer = make_optimizer(trainable, setup, len(seqs), sparse)
-        params.update(trainable)  # the optimizer's views of the dense parameters
+        optimizer = make_optimizer(params, setup, len(seqs), sparse)
         average = None
         if setup.ema_decay is not None:
-            average = WeightAverage(trainable, setup.ema_decay, optimizer.sparse)
+            average = WeightAverage(params, setup.ema_decay, optimizer.sparse)
     try:
         weights = fit_loop(seqs, y, sample_weight, params, optimizer, average, rng, setup,
                            history, partial, staged)
@@ -295,12 +289,16 @@ def fit_loop(seqs, y, sample_weight, params, optimizer, average, rng, setup, his
     ``params`` are trained in place. Returns the weights to predict with: the best
     epoch's with early stopping, else the weight average's, else ``params``.
 
-    ``staged`` (a new fit with a linear path): first the linear path alone is fitted
-    (:func:`fit_linear_start`), and the network's output ``Why`` set to zero, so that
-    training starts from the linear model and the network learns what it leaves; with
-    early stopping the linear model counts as epoch 0, and is kept, refitted on all
-    the samples, unless the network beside it is clearly better on the validation split
-    (:func:`clearly_better`).
+    ``staged`` (a new fit with a linear path) and early stopping: first the linear path
+    alone is fitted (:func:`fit_linear_start`), and the network's output ``Why`` set to
+    zero, so that training starts from the linear model, and goes on with both; the
+    linear model counts as epoch 0, and is kept, refitted on all the samples, unless the
+    model of the best epoch is clearly better on the validation split
+    (:func:`clearly_better`). Without a validation split there is nothing to compare
+    with, and both train together from the start (the linear path from zero), as
+    ``partial_fit`` trains them: on the tutorial's sentences, starting from the linear
+    model fitted alone left the network too little to learn (3-fold cross-validation
+    0.94 against 0.99).
     """
     early = not partial and setup.early_stopping_for(len(seqs))
     split = validation_split(y, setup.validation_fraction, rng) if early else None
@@ -314,13 +312,14 @@ def fit_loop(seqs, y, sample_weight, params, optimizer, average, rng, setup, his
                                   sample_weight[train_rows])
     monitor = EarlyStopping(setup.patience_for(early), setup.tol)
     best_params = linear_params = linear = None
-    if staged:
-        linear = fit_linear_start(params, seqs, y, sample_weight,
-                                  validation if early else None, setup.verbose)
-        if early:  # the linear model is epoch 0
-            linear_params = {k: v.copy() for k, v in params.items()}
-            monitor.update(validation_step(params, setup.arch, *validation)[0])
-            best_params = linear_params
+    if staged and early:
+        linear = fit_linear_start(params, seqs, y, sample_weight, validation, setup.verbose)
+        # the linear model is epoch 0
+        linear_params = {k: v.copy() for k, v in params.items()}
+        val_loss, history.best_validation_score = validation_step(params, setup.arch,
+                                                                  *validation)
+        monitor.update(val_loss)
+        best_params = linear_params
     batch_size = setup.batch_size_for(len(seqs))
     full_batch = None
     if batch_size == len(seqs):  # the same batch every epoch: pack it once
