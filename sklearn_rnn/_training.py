@@ -313,12 +313,15 @@ def fit_loop(seqs, y, sample_weight, params, optimizer, average, rng, setup, his
     monitor = EarlyStopping(setup.patience_for(early), setup.tol)
     best_params = linear_params = linear = None
     if staged and early:
-        linear = fit_linear_start(params, seqs, y, sample_weight, validation, setup.verbose)
+        linear = fit_linear_start(params, seqs, y, sample_weight, setup.verbose)
         # the linear model is epoch 0
         linear_params = {k: v.copy() for k, v in params.items()}
         val_loss, history.best_validation_score = validation_step(params, setup.arch,
                                                                   *validation)
         monitor.update(val_loss)
+        if setup.verbose:
+            print(f"Epoch 0 (the linear path alone): validation loss {val_loss:.6f}, "
+                  f"validation accuracy {history.best_validation_score:.4f}", flush=True)
         best_params = linear_params
     batch_size = setup.batch_size_for(len(seqs))
     full_batch = None
@@ -395,26 +398,21 @@ def averaged(params, average):
     return {**params, **average.averaged(params)}
 
 
-def fit_linear_start(params, seqs, y, sample_weight, validation, verbose):
-    """Fit the linear path alone (its C chosen on ``validation``, if any), write it in
-    ``params`` (``Wbag`` and ``by``) and zero the network's output ``Why``. Returns the
-    :class:`~sklearn_rnn._linear.LinearFit`."""
+def fit_linear_start(params, seqs, y, sample_weight, verbose):
+    """Fit the linear path alone, write it in ``params`` (``Wbag`` and ``by``) and zero
+    the network's output ``Why``. Returns the :class:`~sklearn_rnn._linear.LinearFit`."""
     tic = time.perf_counter()
-    val = None if validation is None else (validation[0].bag, *validation[1:])
-    fit, val_loss = _linear.choose_linear(seqs.bag, y, sample_weight, len(params["by"]), val)
+    fit = _linear.fit_linear(seqs.bag, y, sample_weight, len(params["by"]))
     fit.write(params)
     params["Why"][...] = 0.0
     if verbose:
-        line = f"Linear path: C={fit.C:g}"
-        if val_loss is not None:
-            line += f", validation loss {val_loss:.6f}"
-        print(f"{line}, {time.perf_counter() - tic:.2f} s", flush=True)
+        print(f"Linear path: C={fit.C:g}, {time.perf_counter() - tic:.2f} s", flush=True)
     return fit
 
 
 def refit_linear(params, linear, bag, y, sample_weight, verbose):
-    """The linear model alone (``params`` with ``Why`` zero) refitted, with its chosen C,
-    on every training sample (the validation split's too)."""
+    """The linear model alone (``params`` with ``Why`` zero) refitted on every training
+    sample (the validation split's too), from ``linear``."""
     fit = _linear.fit_linear(bag, y, sample_weight, len(params["by"]), linear.C, linear)
     fit.write(params)
     if verbose:

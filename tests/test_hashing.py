@@ -120,8 +120,8 @@ from sklearn_rnn._text import hash_encode
 docs = ["good movie", "bad movie", "not good at all", "terrible zebra", "naïve café"]
 print(hash_encode([d.split() for d in docs], 2**18).ids.tolist())
 warnings.simplefilter("ignore")
-clf = RNNSentimentClassifier(hash_buckets=2**10, hidden_size=4, embedding_size=3,
-                             max_iter=2, random_state=0, dtype="float64")
+clf = RNNSentimentClassifier(hash_buckets=2**10, subword_ngrams=(3, 5), hidden_size=4,
+                             embedding_size=3, max_iter=2, random_state=0, dtype="float64")
 clf.fit(docs, [1, 0, 0, 0, 1])
 print(clf._encode([["qwxz", "good"]]).table.indices.tolist())
 print(repr(clf.predict_proba(["unseen qwxz", "good"]).round(12).tolist()))

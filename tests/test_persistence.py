@@ -48,7 +48,7 @@ def _numeric_data():
 
 
 MODELS = {
-    "text": (dict(), _text_data),
+    "text": (dict(subword_ngrams=(3, 5)), _text_data),  # the linear path and subwords
     "numeric": (dict(), _numeric_data),
     "text-sgd": (dict(solver="sgd"), _text_data),
 }
@@ -118,10 +118,14 @@ def test_documented_trusted_types_are_the_ones_a_fitted_model_holds():
 
 SETTINGS = {
     "text": (dict(), _text_data),
+    "text, subwords": (dict(subword_ngrams=(3, 5)), _text_data),
+    "text, no linear path": (dict(word_ngrams=None), _text_data),
     "text, no subwords": (dict(subword_ngrams=None), _text_data),
     "text, subwords without embedding": (dict(embedding_size=None, subword_ngrams=(2, 4)),
                                          _text_data),
     "text, hash_buckets": (dict(hash_buckets=256), _text_data),
+    "text, hash_buckets, subwords": (dict(hash_buckets=256, subword_ngrams=(3, 5)),
+                                     _text_data),
     "text, hash_buckets, no subwords": (dict(hash_buckets=256, subword_ngrams=None),
                                         _text_data),
     "text, fixed vocabulary": (dict(vocabulary=["good", "bad", "happy", "sad", "not"]),
