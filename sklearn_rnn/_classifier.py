@@ -121,7 +121,9 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         one of 2**20 columns of ``Wbag``, form a bag ``b``: each column present weighted
         by its smooth inverse document frequency in the (first) training documents,
         scaled to unit length, as ``TfidfVectorizer(binary=True)``; columns no training
-        document had are left out. The logits become ``Why f + by + Wbag b``. ``fit`` first fits the linear path alone (multinomial
+        document had are left out. With ``hash_buckets`` (no vocabulary, no pass over
+        the corpus first) every column present weighs 1, and n-grams first seen by a
+        later ``partial_fit`` call count as well. The logits become ``Why f + by + Wbag b``. ``fit`` first fits the linear path alone (multinomial
         logistic regression by L-BFGS, with the L2 penalty of ``C=4``; with early
         stopping only), then trains the network from ``Why = 0``
         together with it (sparse updates of the columns of ``Wbag`` a batch uses, at 10
@@ -584,10 +586,11 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         tokens = data.tokens()
         if not fitting:
             return self._encode(tokens)
-        if self.word_ngrams is not None:  # the n-grams' weights, from these documents
+        if self.word_ngrams is not None:
             self._bag_ngrams = self.word_ngrams
-            self._bag_idf = inverse_document_frequency(
-                ngram_bag(_truncate(tokens, self.max_len), self.word_ngrams))
+            if self.hash_buckets is None:  # the n-grams' weights, from these documents
+                self._bag_idf = inverse_document_frequency(
+                    ngram_bag(_truncate(tokens, self.max_len), self.word_ngrams))
         encoding, seqs = TextEncoding.fit(
             tokens, vocabulary=self.vocabulary, min_df=self.min_df,
             max_features=self.max_features, max_len=self.max_len,
@@ -605,7 +608,8 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         """``seqs`` with their bags of word n-grams, with a linear path."""
         n = getattr(self, "_bag_ngrams", None)
         if n is not None:  # of the tokens the network reads
-            seqs.bag = ngram_bag(_truncate(token_lists, self.max_len), n, self._bag_idf)
+            seqs.bag = ngram_bag(_truncate(token_lists, self.max_len), n,
+                                 getattr(self, "_bag_idf", None))
         return seqs
 
     def __setstate__(self, state):

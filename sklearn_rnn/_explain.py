@@ -511,7 +511,7 @@ def token_linear(tokens, n, Wbag, idf, dtype):
         return out
     buckets = ngram_bag([[f] for f in feats], 1).indices
     distinct, inverse, counts = np.unique(buckets, return_inverse=True, return_counts=True)
-    weight = idf[distinct].astype(np.float64)
+    weight = np.ones(len(distinct)) if idf is None else idf[distinct].astype(np.float64)
     norm = np.sqrt(np.sum(weight**2))
     value = weight / (norm if norm else 1.0)  # each column's value in the bag
     sizes, starts = np.array(sizes), np.array(starts)
@@ -735,7 +735,8 @@ def _linear_reader(estimator, docs):
     dtype = _path_dtype(weights)
 
     def read(doc_ids):
-        parts = [token_linear(docs.tokens[i], n, weights["Wbag"], estimator._bag_idf, dtype)
+        idf = getattr(estimator, "_bag_idf", None)
+        parts = [token_linear(docs.tokens[i], n, weights["Wbag"], idf, dtype)
                  for i in doc_ids]
         return (np.concatenate(parts) if parts
                 else np.zeros((0, weights["Wbag"].shape[0]), dtype))

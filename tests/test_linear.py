@@ -11,7 +11,9 @@ from sklearn.utils import murmurhash3_32
 from sklearn.utils._param_validation import InvalidParameterError
 
 from models import numeric_grad, random_params
-from sklearn_rnn import RNNSentimentClassifier, _linear, _packing, _rnn, _training
+from sklearn_rnn import (
+    RNNSentimentClassifier, _linear, _packing, _rnn, _training, explain_prediction,
+)
 from sklearn_rnn._data import Sequences, distinct_samples
 from sklearn_rnn._text import TokenIds
 from sklearn_rnn.datasets import load_seed_sentiment
@@ -299,3 +301,20 @@ def test_later_partial_fit_calls_keep_the_n_gram_weights_of_the_first(seed_data)
     np.testing.assert_array_equal(clf._bag_idf, idf)
     first = _linear.ngram_bag([d.split() for d in X[:20]], 2)
     np.testing.assert_array_equal(idf, _linear.inverse_document_frequency(first))
+
+
+def test_with_hash_buckets_every_n_gram_weighs_one_and_later_calls_train_their_own():
+    X = ["good movie", "bad movie", "not good at all", "terrible film"]
+    y = [1, 0, 0, 0]
+    clf = RNNSentimentClassifier(hash_buckets=256, **dict(SMALL, ema_decay=None))
+    clf.partial_fit(X, y, classes=[0, 1])
+    assert not hasattr(clf, "_bag_idf")
+    np.testing.assert_array_equal(clf._encode([["good", "movie"]]).bag.indices,
+                                  _linear.ngram_bag([["good", "movie"]], 2).indices)
+    new = _linear.ngram_bag([["zebra", "crossing"]], 2).indices
+    assert not clf.weights_["Wbag"][:, new].any()
+    clf.partial_fit(["zebra crossing"], [1])
+    assert clf.weights_["Wbag"][:, new].all()
+    [why] = explain_prediction(clf, ["zebra crossing good"])
+    assert why.scores.sum() == pytest.approx(why.log_proba - why.baseline_log_proba,
+                                             rel=0.01)

@@ -286,8 +286,10 @@ def test_the_memory_limit_is_an_upper_bound_and_max_len_meets_it(params, monkeyp
         docs = short + [" ".join(rng.choice(words, n_tokens))]
         tracemalloc.start()
         try:
-            # no subwords: their 65,536 rows would dominate the peak of short documents
+            # no subwords nor linear path: their 65,536 rows and 2**20 columns would
+            # dominate the peak of short documents
             RNNSentimentClassifier(max_iter=1, random_state=0, subword_ngrams=None,
+                                   word_ngrams=None,
                                    **params).fit(docs, np.arange(len(docs)) % 2)
             return tracemalloc.get_traced_memory()[1]
         finally:
@@ -295,7 +297,7 @@ def test_the_memory_limit_is_an_upper_bound_and_max_len_meets_it(params, monkeyp
 
     with pytest.warns(ConvergenceWarning):
         measured = (peak_of_fit(16_000) - peak_of_fit(8000)) / 8000  # bytes per token
-    clf = RNNSentimentClassifier(subword_ngrams=None, **params)
+    clf = RNNSentimentClassifier(subword_ngrams=None, word_ngrams=None, **params)
     monkeypatch.setattr(_training, "MEMORY_LIMIT", 8 * 2**20)
     docs = short + [" ".join(rng.choice(words, 10_000))]
     with pytest.raises(ValueError, match=r"X\[10\] has 10,000 tokens") as refused:
