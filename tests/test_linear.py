@@ -318,3 +318,30 @@ def test_with_hash_buckets_every_n_gram_weighs_one_and_later_calls_train_their_o
     [why] = explain_prediction(clf, ["zebra crossing good"])
     assert why.scores.sum() == pytest.approx(why.log_proba - why.baseline_log_proba,
                                              rel=0.01)
+
+
+def test_a_fit_started_at_its_own_solution_stays_there():
+    rng = np.random.default_rng(4)
+    docs = [list(rng.choice([f"w{i}" for i in range(20)], size=5)) for _ in range(80)]
+    y = np.array([int("w1" in d) for d in docs])
+    bag = _linear.ngram_bag(docs, 2)
+    fit = _linear.fit_linear(bag, y, np.ones(len(y)), 2)
+    again = _linear.fit_linear(bag, y, np.ones(len(y)), 2, start=fit)
+    np.testing.assert_array_equal(again.W, fit.W)
+    np.testing.assert_array_equal(again.b, fit.b)
+
+
+def test_restrict_bag_drops_columns_beyond_the_last_kept_one():
+    bag = sp.csr_matrix(np.array([[1.0, 2.0, 0, 3.0]]))
+    np.testing.assert_array_equal(_linear.restrict_bag(bag, np.array([1])).toarray(), [[2.0]])
+    np.testing.assert_array_equal(_linear.restrict_bag(bag, np.array([0])).toarray(), [[1.0]])
+
+
+def test_the_linear_path_kept_alone_weighs_only_the_n_grams_of_two_documents(monkeypatch):
+    X, y = _corpus()
+    monkeypatch.setattr(_training, "CLEARLY_BETTER", np.inf)
+    clf = RNNSentimentClassifier(**SMALL).fit(X, y)
+    bag = _linear.ngram_bag([d.split() for d in X], 2, clf._bag_idf)
+    columns, df = np.unique(bag.indices, return_counts=True)
+    weighted = np.flatnonzero(clf.weights_["Wbag"].any(axis=0))
+    assert set(weighted) <= set(columns[df >= 2]) and len(weighted)
