@@ -281,7 +281,7 @@ def test_the_bag_is_tfidf_vectorizer_s_binary_smooth_idf_of_the_training_documen
     assert idf.shape == (_linear.BAG_BUCKETS,) and idf.dtype == np.float32
     seen = np.unique(bag.indices)
     assert np.count_nonzero(idf) == len(seen)
-    test = [["a", "b", "unseen"], ["d", "e"], ["never", "seen"], []]
+    test = [["a", "b", "unseen"], ["d", "e"], ["never", "seen"], [], ["c", "unseen"]]
     got = _linear.ngram_bag(test, 2, idf)
     vectorizer = TfidfVectorizer(analyzer=lambda doc: [f.decode() for f in
                                                        _linear._features(doc, 2)],
@@ -291,6 +291,7 @@ def test_the_bag_is_tfidf_vectorizer_s_binary_smooth_idf_of_the_training_documen
         np.testing.assert_allclose(sorted(got[i].data), sorted(expected[i].data),
                                    rtol=1e-6)
     assert got[2].nnz == 0 and got[3].nnz == 0
+    assert list(got[4].data) == [1.0]  # a single seen n-gram is of length 1 too
 
 
 def test_later_partial_fit_calls_keep_the_n_gram_weights_of_the_first(seed_data):
