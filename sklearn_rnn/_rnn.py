@@ -663,6 +663,16 @@ def _projector(cell, params, sfx, batch, rev, distinct, table):
     backward one)."""
     bias = cell.input_bias(params["bh" + sfx], params.get("bhh" + sfx))
     Wxh = params["Wxh" + sfx]
+    if batch.X is None and "Wemb" not in params:  # x_t one-hot: a column of Wxh, looked up
+        ids = batch.ids if rev is None else batch.ids[rev]
+
+        def project(lo, hi, out):
+            lookup_columns(Wxh, ids[lo:hi], table, out=out)
+            out += bias
+
+        return project
+    # a product only where there is one to compute (its fixed-point form of a looked-up
+    # Wxh, one column per word, would cost more than the whole prediction)
     product = ExactProduct(Wxh)
     if batch.X is not None:
         X = batch.X if rev is None else batch.X[rev]
@@ -673,13 +683,6 @@ def _projector(cell, params, sfx, batch, rev, distinct, table):
 
         return project
     ids = batch.ids if rev is None else batch.ids[rev]
-    if "Wemb" not in params:  # x_t one-hot: a column of Wxh, looked up
-
-        def project(lo, hi, out):
-            lookup_columns(Wxh, ids[lo:hi], table, out=out)
-            out += bias
-
-        return project
 
     def project_distinct(embedded):
         projected = product(embedded)
