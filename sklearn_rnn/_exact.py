@@ -9,8 +9,9 @@ point: each operand is rounded to integers on a grid of powers of two, so that e
 product of two of them and every partial sum of a row's products is an integer below
 ``2**53``, exact in float64 *in any order*, with or without fused multiply-adds. The
 float64 BLAS product of the integers is then exact, and so the same on every kernel and
-for any batch; scaled back by powers of two (exact) and rounded once to float32, the
-result depends on its own row alone.
+for any batch; scaled back by powers of two (exact: the weights' powers are stored with
+them, so the product comes out scaled) and rounded once to float32, the result depends on
+its own row alone.
 
 Rounding is the only error: a weight keeps :data:`W_BITS` bits below the largest
 magnitude of its output row (its column of ``W.T``), an input keeps :data:`X_BITS` bits
@@ -62,9 +63,12 @@ class ExactProduct:
         exponents = _exponents(W)
         grid = np.ldexp(W, (W_BITS - exponents)[:, None])
         np.rint(grid, out=grid)
+        # the integers times their row's power of two, 2**(e - W_BITS - X_BITS): every
+        # product and partial sum is that power times an integer below 2**53, as exact
+        # as the integers' own, and the result needs no scaling back
+        grid = np.ldexp(grid, (exponents - W_BITS - X_BITS)[:, None])
         self.chunks = [np.asfortranarray(grid[:, k : k + CHUNK].T)
                        for k in range(0, max(W.shape[1], 1), CHUNK)]
-        self.scale = np.ldexp(1.0, exponents - W_BITS - X_BITS)
 
     def __call__(self, x, dtype=None):
         """``x @ W.T``, shape (n, N), in ``dtype`` (by default the weights').
@@ -88,7 +92,6 @@ class ExactProduct:
         for k, chunk in enumerate(self.chunks):
             part = np.dot(fixed[:, k * CHUNK : (k + 1) * CHUNK], chunk)
             total = part if total is None else np.add(total, part, out=total)
-        total *= self.scale
         if not self.bounded:
             total *= np.ldexp(1.0, rows)[:, None]
         return total.astype(dtype, copy=False)
