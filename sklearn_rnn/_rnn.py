@@ -213,7 +213,9 @@ def sequence_forward(cell, projected, Whh, bhh, batch):
     for name in cell.buffers:
         buf[name] = np.empty((n_packed, hidden), projected.dtype)
     buf["h"][n_packed] = 0.0
-    WhhT, offsets, sizes = Whh.T, batch.offsets, batch.batch_sizes
+    # a copy in C order: BLAS multiplies a few rows by it about twice as fast as by the
+    # transposed view (measured with OpenBLAS, hidden 64, 32 rows)
+    WhhT, offsets, sizes = np.ascontiguousarray(Whh.T), batch.offsets, batch.batch_sizes
 
     def recur(h):
         return np.dot(h, WhhT)
