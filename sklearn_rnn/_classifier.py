@@ -226,6 +226,13 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
     shuffle : bool, default=True
         Whether to shuffle the samples every epoch (mini-batch training only).
 
+    n_jobs : int or None, default=None
+        Threads predicting at once (``predict``, ``predict_proba`` and the methods
+        built on them): chunks of documents, sorted by length, run in parallel. None
+        means 1 unless in a :func:`joblib.parallel_backend` context; -1 means all
+        processors. A document's probabilities are the same, bit for bit, whatever the
+        number. Training is sequential and does not use it.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the validation split and shuffling. An int makes
         fits bit-identical.
@@ -387,6 +394,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         "clip_value": [Interval(Real, 0, None, closed="neither"), None],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "shuffle": ["boolean"],
+        "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -435,6 +443,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         clip_value=1.0,
         class_weight=None,
         shuffle=True,
+        n_jobs=None,
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -476,6 +485,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         self.clip_value = clip_value
         self.class_weight = class_weight
         self.shuffle = shuffle
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
@@ -615,6 +625,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
     def __setstate__(self, state):
         # models saved before the linear path existed have none
         state.setdefault("word_ngrams", None)
+        state.setdefault("n_jobs", None)  # and before prediction ran in threads
         super().__setstate__(state)
 
     # --------------------------------------------------------------- training
@@ -885,14 +896,15 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         with (blas_limits(self.weights_["Whh"].shape[1]),
               np.errstate(over="ignore", invalid="ignore")):
             if kind == "numeric":
-                return _training.predict_proba(self.weights_, self._arch, Sequences(data))
+                return _training.predict_proba(self.weights_, self._arch, Sequences(data),
+                                               self.n_jobs)
             # tokenize a slice of documents at a time: memory stays bounded
             proba = np.empty((len(data), len(self.classes_)), dtype=np.float64)
             for start in range(0, len(data), PREDICT_DOCUMENTS):
                 tokens = data.tokens(start, start + PREDICT_DOCUMENTS)
                 seqs = self._encode(tokens)
                 proba[start : start + len(tokens)] = _training.predict_proba(
-                    self.weights_, self._arch, seqs)
+                    self.weights_, self._arch, seqs, self.n_jobs)
             return proba
 
     def predict_log_proba(self, X):

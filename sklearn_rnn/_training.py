@@ -18,10 +18,12 @@ parameters (batch size, step size, early stopping, patience) are made here too.
 
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple, Optional
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import effective_n_jobs
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
@@ -490,14 +492,31 @@ def validation_step(params, arch, seqs, y, sample_weight):
     return loss, float(np.dot(sample_weight / sample_weight.sum(), proba.argmax(axis=1) == y))
 
 
-def predict_proba(params, arch, seqs):
+def predict_proba(params, arch, seqs, n_jobs=None):
     """Class probabilities of every sequence, chunk after chunk (memory stays bounded),
-    in the order of ``seqs``."""
+    in the order of ``seqs``; ``n_jobs`` threads predict chunks at once (a row's
+    probabilities depend on that row alone, so they are the same whatever the number).
+    """
     proba = np.empty((len(seqs), params["by"].shape[0]), dtype=np.float64)
-    for index in predict_chunks(seqs.lengths):
-        batch = seqs.pack(index)
-        proba[index[batch.order]] = _rnn.predict_proba(params, batch, arch, seqs.table,
-                                                       seqs.bag_of(index, batch))
+
+    def chunk(index):
+        # NumPy's error state is per thread: the caller's does not reach a worker
+        with np.errstate(over="ignore", invalid="ignore"):
+            batch = seqs.pack(index)
+            return index[batch.order], _rnn.predict_proba(params, batch, arch, seqs.table,
+                                                          seqs.bag_of(index, batch))
+
+    chunks = list(predict_chunks(seqs.lengths))
+    threads = min(effective_n_jobs(n_jobs), len(chunks))
+    if threads <= 1:
+        for rows, values in map(chunk, chunks):
+            proba[rows] = values
+        return proba
+    # threads, whatever joblib backend is active: NumPy and BLAS release the GIL, and
+    # the weights are shared, not copied
+    with ThreadPoolExecutor(threads) as pool:
+        for rows, values in pool.map(chunk, chunks):
+            proba[rows] = values
     return proba
 
 

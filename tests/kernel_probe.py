@@ -6,7 +6,8 @@ process).
 
 For every model of ``MODELS.pkl`` (a dict of fitted estimators) it saves its
 probabilities for the documents of ``DOCS.pkl`` predicted in one batch, each alone, in a
-shuffled order, in chunks of three, and from eight threads at once; and it runs
+shuffled order, in chunks of three, from eight threads at once, and by the estimator's
+own threads (``n_jobs=3``, over prediction chunks of four documents); and it runs
 scikit-learn's two invariance checks on the estimators of ``CHECKED``, fitted here,
 under this kernel. It prints a JSON line: the kernel OpenBLAS reports and the checks'
 failures.
@@ -27,7 +28,7 @@ from sklearn.utils.estimator_checks import (
 )
 from threadpoolctl import threadpool_info
 
-from sklearn_rnn import RNNSentimentClassifier
+from sklearn_rnn import RNNSentimentClassifier, _data
 
 # the default-constructed estimator and four others (cells, directions, poolings,
 # hashing, float64)
@@ -59,6 +60,16 @@ def _threads(model, docs):
     return proba
 
 
+def _jobs(model, docs):
+    """The documents predicted by the estimator's own three threads, four to a chunk."""
+    rows, _data.PREDICT_ROWS = _data.PREDICT_ROWS, 4
+    try:
+        return model.set_params(n_jobs=3).predict_proba(docs)
+    finally:
+        _data.PREDICT_ROWS = rows
+        model.set_params(n_jobs=None)
+
+
 def predictions(model, docs, rng):
     """The model's probabilities for ``docs`` predicted in every way."""
     n = len(docs)
@@ -68,6 +79,7 @@ def predictions(model, docs, rng):
         "alone": np.vstack([model.predict_proba(docs[i : i + 1]) for i in range(n)]),
         "chunks": np.vstack([model.predict_proba(docs[i : i + 3]) for i in range(0, n, 3)]),
         "threads": _threads(model, docs),
+        "jobs": _jobs(model, docs),
     }
     out["shuffled"] = np.empty_like(out["batch"])
     out["shuffled"][shuffled] = model.predict_proba(

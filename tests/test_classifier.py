@@ -407,3 +407,99 @@ def test_small_networks_run_blas_on_one_thread():
         with _blas_limits(4096):
             assert blas_threads() == {2}
         assert blas_threads() == {2}
+
+
+# --------------------------------------------------------------- prediction in threads
+class _CountingPool:
+    """``ThreadPoolExecutor`` that records how many threads each call asked for."""
+
+    sizes = []
+
+    def __init__(self, threads):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.sizes.append(threads)
+        self.pool = ThreadPoolExecutor(threads)
+
+    def __enter__(self):
+        return self.pool.__enter__()
+
+    def __exit__(self, *exc):
+        return self.pool.__exit__(*exc)
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Prediction chunks of 3 documents, so that the test corpora make several, and the
+    thread counts prediction asked for."""
+    from sklearn_rnn import _data, _training
+
+    monkeypatch.setattr(_data, "PREDICT_ROWS", 3)
+    monkeypatch.setattr(_CountingPool, "sizes", [])
+    monkeypatch.setattr(_training, "ThreadPoolExecutor", _CountingPool)
+    return _CountingPool.sizes
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_threads_predict_the_same_probabilities_bit_for_bit(seed_data, small_chunks, dtype):
+    from joblib import parallel_backend
+
+    X_train, X_test, y_train, y_test = seed_data
+    clf = RNNSentimentClassifier(random_state=0, max_iter=5, dtype=dtype).fit(X_train, y_train)
+    alone = clf.predict_proba(X_test)
+    assert small_chunks == []  # n_jobs=None: no thread pool
+    for n_jobs, threads in [(2, 2), (-1, 2), (5, 5), (1, None)]:
+        clf.set_params(n_jobs=n_jobs)
+        np.testing.assert_array_equal(clf.predict_proba(X_test), alone, err_msg=str(n_jobs))
+        assert clf.score(X_test, y_test) == float(np.mean(
+            clf.classes_[alone.argmax(axis=1)] == y_test))
+        # -1: every processor (this machine's count; at least 2 assumed by the test)
+        expected = [] if threads is None else [threads if n_jobs != -1 else
+                                               min(_cpus(), -(-len(X_test) // 3))] * 2
+        assert small_chunks == expected, n_jobs
+        small_chunks.clear()
+    # None follows an enclosing joblib context, as scikit-learn's n_jobs do; 1 does not
+    with parallel_backend("threading", n_jobs=3):
+        np.testing.assert_array_equal(clf.set_params(n_jobs=None).predict_proba(X_test), alone)
+        assert small_chunks == [3]
+        np.testing.assert_array_equal(clf.set_params(n_jobs=1).predict_proba(X_test), alone)
+        assert small_chunks == [3]
+
+
+def _cpus():
+    from joblib import cpu_count
+
+    return cpu_count()
+
+
+def test_threads_never_outnumber_the_chunks(seed_data, small_chunks):
+    X_train, X_test, y_train, _ = seed_data
+    clf = RNNSentimentClassifier(random_state=0, max_iter=2, n_jobs=8).fit(X_train, y_train)
+    expected = clf.set_params(n_jobs=None).predict_proba(X_test[:7])
+    np.testing.assert_array_equal(clf.set_params(n_jobs=8).predict_proba(X_test[:7]), expected)
+    assert small_chunks == [3]  # 7 documents, 3 to a chunk
+    clf.predict_proba(X_test[:2])  # one chunk: no pool
+    assert small_chunks == [3]
+
+
+def test_threads_keep_overflow_quiet_and_errors_loud(seed_data, small_chunks):
+    import copy
+
+    X_train, X_test, y_train, _ = seed_data
+    clf = RNNSentimentClassifier(dtype="float64", random_state=0, max_iter=5).fit(
+        X_train, y_train)
+    expected = clf.predict_proba(X_test)
+    huge = copy.deepcopy(clf).set_params(n_jobs=2)
+    output = ("Why", "by", "Wbag")  # finite weights whose logits overflow, in the workers
+    largest = max(np.abs(huge.weights_[name]).max() for name in output)
+    for name in output:
+        huge.weights_[name] = np.ldexp(huge.weights_[name], 1024 - np.frexp(largest)[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the workers' NumPy error state is set too
+        proba = huge.predict_proba(X_test)
+    np.testing.assert_array_equal(proba, np.eye(2)[expected.argmax(axis=1)])
+    assert small_chunks == [2]
+    broken = copy.deepcopy(clf).set_params(n_jobs=2)
+    broken.weights_["Whh"][:] = np.nan  # the states of every chunk are not finite
+    with pytest.raises(ValueError, match="states are not finite"):
+        broken.predict_proba(X_test)

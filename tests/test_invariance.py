@@ -116,16 +116,17 @@ def test_float32_probabilities_are_identical_however_and_wherever_predicted(prob
         name, how = key.split("/")
         if _is_float64(name):
             continue
-        # bit for bit: alone, in any batch, order, chunk, from threads, and on any kernel
+        # bit for bit: alone, in any batch, order, chunk, from threads (the caller's and
+        # the estimator's own), and on any kernel
         np.testing.assert_array_equal(proba, here[name], err_msg=f"{kernel}: {key}")
         checked += 1
-    assert checked == 5 * (len(TEXT_MODELS) + len(NUMERIC_MODELS) - 2)
+    assert checked == 6 * (len(TEXT_MODELS) + len(NUMERIC_MODELS) - 2)
 
 
 def test_float64_probabilities_agree_however_and_wherever_predicted(probe):
     kernel, _, saved, here = probe
     keys = [key for key in saved if _is_float64(key.split("/")[0])]
-    assert len(keys) == 10
+    assert len(keys) == 12
     for key in keys:
         np.testing.assert_allclose(saved[key], here[key.split("/")[0]], rtol=1e-12,
                                    atol=1e-15, err_msg=f"{kernel}: {key}")
