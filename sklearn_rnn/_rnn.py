@@ -327,9 +327,18 @@ def lookup_columns(matrix, ids, table=None, out=None):
     character n-grams'.
     """
     if table is None:
-        return np.take(matrix.T, ids, axis=0, out=out)
+        return take_rows(matrix.T, ids, out)
     used, inverse = np.unique(ids, return_inverse=True)
-    return np.take(np.asarray(table[used] @ matrix.T), inverse.ravel(), axis=0, out=out)
+    return take_rows(np.asarray(table[used] @ matrix.T), inverse.ravel(), out)
+
+
+def take_rows(matrix, index, out=None):
+    """``matrix[index]``, written to ``out`` (a new array if None). The ids are the
+    encoder's own, always in range: ``mode='clip'`` spares the copy of ``out`` that
+    ``np.take`` makes in its default mode (three times faster on prediction chunks)."""
+    if out is None:
+        out = np.empty((len(index),) + matrix.shape[1:], matrix.dtype)
+    return np.take(matrix, index, axis=0, out=out, mode="clip")
 
 
 def lookup_columns_backward(dvalues, ids, table=None):
@@ -621,12 +630,50 @@ def loss_and_grads(params, batch, y, sample_weight, alpha=0.0, *, arch=TUTORIAL,
 
 
 # ----------------------------------------------------------------- prediction
-# the input projections of a prediction batch's distinct tokens are computed once, unless
-# they would hold more than this many numbers (then once per window of steps)
-_PROJECTION_BUDGET = 1 << 22
+# the input projections of the distinct tokens predicted are computed once, unless they
+# would hold more than this many numbers (then once per window of steps)
+_PROJECTION_BUDGET = 1 << 23
 
 
-def features_streaming(params, batch, arch=TUTORIAL, max_tokens=1 << 13, table=None):
+class Projections(NamedTuple):
+    """The input projections ``Wxh Wemb[:, i] + bh`` of distinct token ids.
+
+    position : ndarray of shape (largest id + 1,)
+        Token id ``i``'s row (-1 for the ids not projected).
+    rows : dict
+        For each direction's suffix, an array of shape (K, G H): one row per distinct
+        id, in increasing order of ids.
+    """
+
+    position: np.ndarray
+    rows: dict
+
+
+def project_tokens(params, arch, ids, table=None):
+    """The :class:`Projections` of the distinct ``ids`` (in any order, repeated), so
+    that each is computed once for all the documents predicted; None where the model
+    looks ``Wxh`` up directly, or where they would hold more than
+    ``_PROJECTION_BUDGET`` numbers. A row depends on its token alone (an exact product
+    for a float32 model): the same whatever the other tokens."""
+    if "Wemb" not in params:
+        return None
+    used = np.unique(ids)
+    directions = arch.directions
+    if len(used) * params["Whh"].shape[0] * len(directions) > _PROJECTION_BUDGET:
+        return None
+    embedded = lookup_columns(params["Wemb"], used, table)
+    cell = CELLS[arch.cell]
+    rows = {}
+    for sfx in directions:
+        rows[sfx] = ExactProduct(params["Wxh" + sfx])(embedded)
+        rows[sfx] += cell.input_bias(params["bh" + sfx], params.get("bhh" + sfx))
+    position = np.full(int(used[-1]) + 1 if len(used) else 0, -1, dtype=np.intp)
+    position[used] = np.arange(len(used))
+    return Projections(position, rows)
+
+
+def features_streaming(params, batch, arch=TUTORIAL, max_tokens=1 << 13, table=None,
+                       projections=None):
     """The features of :func:`features_forward` without dropout, for prediction, in
     memory bounded whatever the lengths: one state per row is kept (and running
     pooling sums and maxima), and inputs are projected ``max_tokens / G`` packed steps
@@ -637,7 +684,9 @@ def features_streaming(params, batch, arch=TUTORIAL, max_tokens=1 << 13, table=N
     rows of the batch, the threads or the CPU's BLAS kernel: every product of a float32
     model is an :class:`~sklearn_rnn._exact.ExactProduct` (float64 models use BLAS, whose
     differences are about 1e-16). The input projection of each distinct token is
-    computed once and shared by its occurrences.
+    computed once and shared by its occurrences: ``projections``
+    (:func:`project_tokens`) of every token of the batch, or those of the batch's
+    distinct tokens are computed here.
 
     Returns
     -------
@@ -646,20 +695,18 @@ def features_streaming(params, batch, arch=TUTORIAL, max_tokens=1 << 13, table=N
     """
     cell = CELLS[arch.cell]
     rev = reverse_index(batch) if arch.bidirectional else None
-    distinct = None
-    if batch.ids is not None and "Wemb" in params:
-        used, inverse = np.unique(batch.ids, return_inverse=True)
-        if len(used) * params["Whh"].shape[0] <= _PROJECTION_BUDGET:
-            distinct = lookup_columns(params["Wemb"], used, table), inverse.ravel()
+    if projections is None and batch.ids is not None:
+        projections = project_tokens(params, arch, batch.ids, table)
     parts = []
     for sfx in arch.directions:
-        project = _projector(cell, params, sfx, batch, rev if sfx else None, distinct, table)
+        project = _projector(cell, params, sfx, batch, rev if sfx else None, projections,
+                             table)
         parts.append(_stream_direction(cell, params, sfx, batch, project, arch.pooling,
                                        max_tokens))
     return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
 
 
-def _projector(cell, params, sfx, batch, rev, distinct, table):
+def _projector(cell, params, sfx, batch, rev, projections, table):
     """``project(lo, hi, out)``: writes to ``out`` the input projections ``Wxh x_t + bh``
     of packed positions ``lo:hi`` of one direction (read through ``rev`` for the
     backward one)."""
@@ -673,6 +720,10 @@ def _projector(cell, params, sfx, batch, rev, distinct, table):
             out += bias
 
         return project
+    if batch.X is None and projections is not None:
+        ids = batch.ids if rev is None else batch.ids[rev]
+        index, projected = projections.position[ids], projections.rows[sfx]
+        return lambda lo, hi, out: take_rows(projected, index[lo:hi], out)
     # a product only where there is one to compute (its fixed-point form of a looked-up
     # Wxh, one column per word, would cost more than the whole prediction)
     product = ExactProduct(Wxh)
@@ -686,22 +737,13 @@ def _projector(cell, params, sfx, batch, rev, distinct, table):
         return project
     ids = batch.ids if rev is None else batch.ids[rev]
 
-    def project_distinct(embedded):
-        projected = product(embedded)
+    def project(lo, hi, out):  # too many distinct tokens: those of a window at a time
+        used, inverse = np.unique(ids[lo:hi], return_inverse=True)
+        projected = product(lookup_columns(params["Wemb"], used, table))
         projected += bias
-        return projected
+        take_rows(projected, inverse.ravel(), out)
 
-    if distinct is None:  # too many distinct tokens: those of a window at a time
-
-        def project(lo, hi, out):
-            used, inverse = np.unique(ids[lo:hi], return_inverse=True)
-            embedded = lookup_columns(params["Wemb"], used, table)
-            np.take(project_distinct(embedded), inverse.ravel(), axis=0, out=out)
-
-        return project
-    projected = project_distinct(distinct[0])
-    index = distinct[1] if rev is None else distinct[1][rev]
-    return lambda lo, hi, out: np.take(projected, index[lo:hi], axis=0, out=out)
+    return project
 
 
 def _stream_direction(cell, params, sfx, batch, project, pooling, max_tokens):
@@ -751,16 +793,17 @@ def _stream_direction(cell, params, sfx, batch, project, pooling, max_tokens):
     return np.concatenate([parts[kind] for kind in pooling], axis=1)
 
 
-def predict_proba(params, batch, arch=TUTORIAL, table=None, bag=None):
+def predict_proba(params, batch, arch=TUTORIAL, table=None, bag=None, projections=None):
     """Class probabilities, shape (N, C), for a packed batch, in packed order.
 
     A row's probabilities depend on that row alone (see :func:`features_streaming`);
     for a float32 model the logits are the exact float64 sums of the fixed-point
     products. Finite weights give finite probabilities, however large: logits that
     overflow are recomputed scaled. Raises ValueError if the features themselves
-    overflowed. ``bag`` (rows in packed order) feeds the linear path ``params["Wbag"]``.
+    overflowed. ``bag`` (rows in packed order) feeds the linear path ``params["Wbag"]``;
+    ``projections`` as :func:`features_streaming`'s.
     """
-    features = features_streaming(params, batch, arch, table=table)
+    features = features_streaming(params, batch, arch, table=table, projections=projections)
     if not np.isfinite(features).all():
         raise ValueError(
             "The network's states are not finite: its weights or its input are too "

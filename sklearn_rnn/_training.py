@@ -498,13 +498,16 @@ def predict_proba(params, arch, seqs, n_jobs=None):
     probabilities depend on that row alone, so they are the same whatever the number).
     """
     proba = np.empty((len(seqs), params["by"].shape[0]), dtype=np.float64)
+    # each distinct token's input projection, once for every chunk
+    projections = _rnn.project_tokens(params, arch, seqs.data.ids, seqs.table) if (
+        seqs.text) else None
 
     def chunk(index):
         # NumPy's error state is per thread: the caller's does not reach a worker
         with np.errstate(over="ignore", invalid="ignore"):
             batch = seqs.pack(index)
-            return index[batch.order], _rnn.predict_proba(params, batch, arch, seqs.table,
-                                                          seqs.bag_of(index, batch))
+            return index[batch.order], _rnn.predict_proba(
+                params, batch, arch, seqs.table, seqs.bag_of(index, batch), projections)
 
     chunks = list(predict_chunks(seqs.lengths))
     threads = min(effective_n_jobs(n_jobs), len(chunks))

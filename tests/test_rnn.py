@@ -500,6 +500,46 @@ def test_float32_prediction_of_a_row_is_the_same_in_any_batch(cell, inputs):
         np.testing.assert_array_equal(got, whole[rows])
 
 
+def test_projections_of_more_tokens_than_the_batch_has_give_the_same_features():
+    # prediction projects every distinct token of the documents predicted once, for all
+    # of their chunks: a batch reading them gets what it would compute itself
+    arch = _rnn.Arch("lstm", True, ("last", "max"))
+    params, batch, _, _ = _case(26, arch, "embedded", lengths=[7, 0, 3, 5], vocab=30)
+    missing = np.setdiff1d(np.arange(30), batch.ids)
+    assert len(missing) > 0
+    for dtype in (np.float64, np.float32):
+        p = {k: np.array(v, dtype=dtype, order="K") for k, v in params.items()}
+        own = _rnn.features_streaming(p, batch, arch)
+        shared = _rnn.project_tokens(p, arch, np.concatenate([missing, batch.ids]))
+        assert sorted(shared.rows) == ["", "_reverse"]
+        assert len(shared.rows[""]) == len(np.unique(batch.ids)) + len(missing)
+        np.testing.assert_array_equal(
+            _rnn.features_streaming(p, batch, arch, projections=shared), own)
+        np.testing.assert_array_equal(shared.position[missing], np.searchsorted(
+            np.union1d(missing, batch.ids), missing))
+    # looked up in Wxh directly: there is no product to share
+    direct, batch, _, _ = _case(26, arch, "text")
+    assert _rnn.project_tokens(direct, arch, batch.ids) is None
+
+
+def test_prediction_projects_the_tokens_once_for_all_its_chunks(monkeypatch):
+    from sklearn_rnn import RNNSentimentClassifier, _data
+    from sklearn_rnn.datasets import load_seed_sentiment
+
+    X_train, X_test, y_train, _ = load_seed_sentiment()
+    clf = RNNSentimentClassifier(random_state=0, max_iter=3).fit(X_train, y_train)
+    expected = clf.predict_proba(X_test)
+    calls = []
+    project_tokens = _rnn.project_tokens
+    monkeypatch.setattr(_rnn, "project_tokens",
+                        lambda *args: calls.append(len(args[2])) or project_tokens(*args))
+    monkeypatch.setattr(_data, "PREDICT_ROWS", 2)
+    np.testing.assert_array_equal(clf.predict_proba(X_test), expected)
+    assert calls == [sum(len(doc.split()) for doc in X_test)]  # once, every token
+    monkeypatch.setattr(_rnn, "_PROJECTION_BUDGET", 0)  # too many: each chunk its own
+    np.testing.assert_array_equal(clf.predict_proba(X_test), expected)
+
+
 def test_distinct_tokens_projected_once_or_a_window_at_a_time_alike(monkeypatch):
     # a batch's distinct tokens are projected once, unless there are too many of them:
     # then a window's at a time, with the same result
