@@ -278,28 +278,56 @@ def pool_forward(hs, batch, pooling):
     cache : tuple
     """
     n_packed, hidden = hs.shape[0] - 1, hs.shape[1]
-    n_rows = len(batch.order)
+    n_rows, n_steps = len(batch.order), len(batch.batch_sizes)
     steps, rows = steps_and_rows(batch)
+    padded = total = None
+    if "max" in pooling or "mean" in pooling:
+        # the states as a (T, N, H) array, zero after a row's end: reductions over its
+        # first axis are element-wise operations on whole (N, H) blocks
+        padded = np.zeros((n_steps, n_rows, hidden), hs.dtype)
+        padded.reshape(-1, hidden)[steps * n_rows + rows] = hs[:n_packed]
+        if "mean" in pooling:
+            total = padded.sum(axis=0)
+    empty = batch.lengths == 0
     parts, picks = [], []
     for kind in pooling:
         if kind == "mean":
             scale = (1.0 / np.maximum(batch.lengths, 1)).astype(hs.dtype)
-            selector = _CSR((scale[rows], (rows, np.arange(n_packed))),
-                            shape=(n_rows, n_packed))
-            parts.append(np.asarray(selector @ hs[:n_packed]))
-            picks.append(selector)
-            continue
-        if kind == "last":
+            parts.append(total * scale[:, None])
+            picks.append((kind, scale[rows][:, None], rows))
+        elif kind == "last":
             where = batch.last[:, None]
-        else:  # max, over a padded (T, N, H) copy, so that the first maximum wins
-            padded = np.full((len(batch.batch_sizes), n_rows, hidden), -np.inf, hs.dtype)
-            padded.reshape(-1, hidden)[steps * n_rows + rows] = hs[:n_packed]
-            first = padded.argmax(axis=0) if n_packed else np.zeros((n_rows, hidden), np.intp)
-            where = np.asarray(batch.offsets, dtype=np.intp)[first] + np.arange(n_rows)[:, None]
-            where[batch.lengths == 0] = n_packed  # the zero row
-        parts.append(hs[where, np.arange(hidden)])
-        picks.append(where)
+            parts.append(hs[where, np.arange(hidden)])
+            picks.append((kind, where))
+        else:  # max
+            peak, where = _first_maximum(padded, batch, n_packed)
+            peak[empty] = 0.0
+            where[empty] = n_packed  # the zero row
+            parts.append(peak)
+            picks.append((kind, where))
     return np.concatenate(parts, axis=1), (picks, hs.shape)
+
+
+def _first_maximum(padded, batch, n_packed):
+    """Each row's maximum over its steps, and the packed position of the first step
+    holding it, per feature: both of shape (N, H). ``padded`` (T, N, H), zero after a
+    row's end, is overwritten.
+
+    The first step is found as the largest of ``T - t`` over the steps ``t`` equal to
+    the maximum: element-wise operations on (N, H) blocks, where ``argmax`` over the
+    first axis runs a loop per feature, several times slower."""
+    n_steps, n_rows, hidden = padded.shape
+    if n_steps == 0:
+        return np.zeros((n_rows, hidden), padded.dtype), np.zeros((n_rows, hidden), np.intp)
+    padded[np.arange(n_steps)[:, None] >= batch.lengths[None, :]] = -np.inf
+    peak = padded.max(axis=0)
+    hit = np.equal(padded, peak, out=np.empty(padded.shape, bool))
+    countdown = np.arange(n_steps, 0, -1, dtype=np.int32)[:, None, None]
+    first = n_steps - np.multiply(hit, countdown, dtype=np.int32).max(axis=0)
+    # nothing equals a nan maximum: its row's last step then, a position of the row
+    np.minimum(first, np.maximum(batch.lengths - 1, 0)[:, None], out=first)
+    where = np.asarray(batch.offsets, dtype=np.intp)[first] + np.arange(n_rows)[:, None]
+    return peak, where
 
 
 def pool_backward(dfeatures, cache):
@@ -307,13 +335,14 @@ def pool_backward(dfeatures, cache):
     picks, shape = cache
     hidden = shape[1]
     dhs = np.zeros(shape, dtype=dfeatures.dtype)
-    for k, where in enumerate(picks):
+    for k, pick in enumerate(picks):
         d = dfeatures[:, k * hidden : (k + 1) * hidden]
-        if isinstance(where, np.ndarray):
-            # distinct positions, but for empty rows, which all hit the spare zero row
-            dhs[where, np.arange(hidden)] += d
+        if pick[0] == "mean":  # every step of a row gets its share
+            _, scale, rows = pick
+            dhs[:-1] += d[rows] * scale
         else:
-            dhs[:-1] += where.T @ d
+            # distinct positions, but for empty rows, which all hit the spare zero row
+            dhs[pick[1], np.arange(hidden)] += d
     return dhs[:-1]
 
 

@@ -327,6 +327,44 @@ def test_padding_never_changes_a_result_bidirectional(cell, embedding):
     np.testing.assert_array_equal(feats[2], 0.0)
 
 
+def test_pooling_by_hand_with_ties_empty_rows_and_a_nan():
+    # values of a few levels only: maxima tie often, and the first step holding one
+    # takes its gradient (as PyTorch's max does on CPU)
+    rng = np.random.default_rng(5)
+    lengths = np.array([4, 0, 2, 5, 1, 0, 5])
+    flat = rng.integers(0, 3, lengths.sum())
+    batch = _packing.pack_ragged(flat, np.concatenate([[0], np.cumsum(lengths)[:-1]]),
+                                 lengths)
+    n_packed, hidden = len(flat), 3
+    hs = np.vstack([rng.integers(-2, 3, size=(n_packed, hidden)) / 2.0, np.zeros((1, 3))])
+    features, cache = _rnn.pool_forward(hs, batch, ("last", "max", "mean"))
+    d = rng.normal(size=features.shape)
+    dhs = _rnn.pool_backward(d, cache)
+    expected_features, expected_dhs = np.zeros_like(features), np.zeros((n_packed, hidden))
+    for r, length in enumerate(batch.lengths):  # packed rows
+        if length == 0:
+            continue
+        positions = [batch.offsets[t] + r for t in range(length)]
+        states = hs[positions]
+        first = states.argmax(axis=0)  # NumPy's argmax: the first maximum
+        expected_features[r] = np.concatenate(
+            [states[-1], states.max(axis=0), states.mean(axis=0)])
+        expected_dhs[positions[-1]] += d[r, :hidden]
+        for j in range(hidden):
+            expected_dhs[positions[first[j]], j] += d[r, hidden + j]
+        expected_dhs[positions] += d[r, 2 * hidden :] / length
+    np.testing.assert_allclose(features, expected_features, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(dhs, expected_dhs, rtol=1e-12, atol=1e-15)
+    # a nan state: its feature is nan (the loss then refuses the step), and the
+    # gradient goes to a position of its own row, not out of the batch
+    hs[batch.offsets[1] + 0, 2] = np.nan
+    features, cache = _rnn.pool_forward(hs, batch, ("max",))
+    assert np.isnan(features[0, 2]) and np.isfinite(np.delete(features, 0, axis=0)).all()
+    dhs = _rnn.pool_backward(np.ones_like(features), cache)
+    assert dhs[:, 2].sum() == np.count_nonzero(batch.lengths)
+    assert dhs[[batch.offsets[t] for t in range(batch.lengths[0])], 2].sum() == 1
+
+
 def test_softmax_cross_entropy_with_label_smoothing_by_hand():
     # p = [1/4, 1/2, 1/4] and [1/4, 1/4, 1/2]; targets 1 and 0; weights 1 and 3;
     # smoothing 0.3 over 3 classes: 0.8 for the class, 0.1 for the others
