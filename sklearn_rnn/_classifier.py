@@ -284,6 +284,17 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
     max_len : int or None, default=None
         Keep only the last ``max_len`` tokens of each document.
 
+    train_window : int or None, default=128
+        Training reads a document longer than this through a window of
+        ``train_window`` consecutive tokens, placed at random (from ``random_state``)
+        anew every epoch, so that an epoch costs at most this many steps per document
+        however long the documents are, and over the epochs every part of a long
+        document is read. The linear path's bag of n-grams, validation and prediction
+        read whole documents. None reads whole documents in training too (each batch
+        then holds every step of its longest documents: see ``max_len``). Numeric
+        sequences are always read whole. A corpus without a longer document trains
+        exactly as with None.
+
     dtype : {'float32', 'float64'}, default='float32'
         Floating point type of the weights and of the computations, as PyTorch's
         default. ``'float64'`` is slower (a bidirectional GRU by about a third) and gives
@@ -409,6 +420,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
             Interval(RealNotInt, 0, 1, closed="both"),
         ],
         "max_len": [Interval(Integral, 1, None, closed="left"), None],
+        "train_window": [Interval(Integral, 1, None, closed="left"), None],
         "dtype": [StrOptions({"float64", "float32"})],
     }
 
@@ -455,6 +467,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         max_features=None,
         min_df=2,
         max_len=None,
+        train_window=128,
         dtype="float32",
     ):
         self.hidden_size = hidden_size
@@ -497,6 +510,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         self.max_features = max_features
         self.min_df = min_df
         self.max_len = max_len
+        self.train_window = train_window
         self.dtype = dtype
 
     # ------------------------------------------------------------------ input
@@ -626,6 +640,7 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         # models saved before the linear path existed have none
         state.setdefault("word_ngrams", None)
         state.setdefault("n_jobs", None)  # and before prediction ran in threads
+        state.setdefault("train_window", None)  # and before training read windows
         super().__setstate__(state)
 
     # --------------------------------------------------------------- training

@@ -193,14 +193,21 @@ class Sequences:
         None without a linear path."""
         return None if self.bag is None else self.bag[index[batch.order]]
 
-    def pack_all(self, batches):
-        """Pack every index array of ``batches`` (text: all in one vectorized pass)."""
+    def pack_all(self, batches, window=None, rng=None):
+        """Pack every index array of ``batches`` (text: all in one vectorized pass).
+
+        ``window``: a document longer than this many tokens is packed as a window of that
+        many consecutive tokens, placed uniformly at random by ``rng`` (one draw per such
+        document, none if there is none; numeric sequences are packed whole)."""
         if not self.text:
             return [self.pack(index) for index in batches]
         index = np.concatenate(batches)
         bounds = offsets([len(b) for b in batches])
         d = self.data
-        return _packing.pack_ragged_groups(d.ids, d.starts[index], d.lengths[index], bounds)
+        starts, lengths = d.starts[index], d.lengths[index]
+        if window is not None:
+            starts, lengths = random_windows(starts, lengths, window, rng)
+        return _packing.pack_ragged_groups(d.ids, starts, lengths, bounds)
 
     def pack(self, index):
         """The sequences at ``index`` as a packed batch (rows reordered: see
@@ -270,6 +277,19 @@ def epoch_batches(lengths, batch_size, bucket, shuffle, rng):
     if shuffle and bucket:
         batches = [batches[i] for i in rng.permutation(len(batches))]
     return batches
+
+
+def random_windows(starts, lengths, window, rng):
+    """``(starts, lengths)`` of windows of ``window`` consecutive tokens, each placed
+    uniformly at random in its sequence, for the sequences longer than that; the others
+    as they are. Draws from ``rng`` only if some sequence is longer."""
+    long = np.flatnonzero(lengths > window)
+    if len(long) == 0:
+        return starts, lengths
+    starts, lengths = starts.copy(), lengths.copy()
+    starts[long] += rng.randint(0, lengths[long] - window + 1)
+    lengths[long] = window
+    return starts, lengths
 
 
 def predict_chunks(lengths):

@@ -85,6 +85,7 @@ class Setup(NamedTuple):
     shuffle: bool
     verbose: int
     word_ngrams: Optional[int]
+    train_window: Optional[int]
 
     @classmethod
     def of(cls, estimator, arch):
@@ -109,6 +110,10 @@ class Setup(NamedTuple):
         if self.early_stopping == "auto":
             return n_samples > AUTO_EARLY_STOPPING
         return self.early_stopping
+
+    def window_for(self, seqs):
+        """``train_window`` for text, None (sequences read whole) for numeric input."""
+        return self.train_window if seqs.text else None
 
     def patience_for(self, early):
         """``n_iter_no_change``, or with 'auto' 2 epochs with early stopping, else 20."""
@@ -203,7 +208,7 @@ def train(seqs, y, sample_weight, rng, setup, start, history, *, lengths, rows,
     dtype = np.dtype(setup.dtype) if start.weights is None else start.weights["Whh"].dtype
     n_inputs = (setup.embedding_size or 0) if seqs.text else seqs.data.shape[2]
     check_memory(lengths, rows, setup, setup.batch_size_for(len(seqs)), seqs.text, n_inputs,
-                 dtype.itemsize)
+                 dtype.itemsize, setup.window_for(seqs))
     if start.weights is None:
         params = _rnn.init_params(setup.arch, start.n_inputs, start.n_classes,
                                   setup.hidden_size,
@@ -252,16 +257,18 @@ def make_optimizer(params, setup, n_samples, sparse=()):
     return SOLVERS["sgd"](params, lr, setup.momentum, setup.nesterovs_momentum, **common)
 
 
-def check_memory(lengths, rows, setup, batch_size, text, n_inputs, itemsize):
+def check_memory(lengths, rows, setup, batch_size, text, n_inputs, itemsize, window=None):
     """Refuse, before allocating, a fit whose batches cannot fit in memory.
 
     Backpropagation through time keeps every time step's activations of a batch, so a
     batch costs about :func:`~sklearn_rnn._rnn.training_bytes_per_token` per token; the
     batches of one epoch hold at most the ``batch_size`` longest sequences together.
     Prediction is not limited: it streams. ``lengths`` are those of the samples
-    ``X[rows]``; each direction reads ``n_inputs`` input features per token.
+    ``X[rows]``; each direction reads ``n_inputs`` input features per token, and
+    training at most ``window`` tokens of each document (``train_window``).
     """
-    longest = np.sort(lengths)[::-1][:batch_size]
+    read = lengths if window is None else np.minimum(lengths, window)
+    longest = np.sort(read)[::-1][:batch_size]
     n_tokens = int(longest.sum())
     per_token = _rnn.training_bytes_per_token(setup.arch, setup.hidden_size, n_inputs,
                                               itemsize)
@@ -269,12 +276,14 @@ def check_memory(lengths, rows, setup, batch_size, text, n_inputs, itemsize):
         return
     top = int(np.argmax(lengths))
     what = "tokens" if text else "time steps"
+    through = "" if lengths[top] == read[top] else f", read through train_window={window:,}"
     fits = max(1, MEMORY_LIMIT // (per_token * batch_size))
-    advice = (f"Keep the last max_len={fits:,} tokens of each document (or lower "
-              "batch_size)" if text else
+    advice = (f"Set train_window={fits:,} (training reads a window of that many tokens "
+              "of each document per epoch; prediction reads them whole), keep the last "
+              f"max_len={fits:,} tokens of each document, or lower batch_size" if text else
               f"Use sequences of at most {fits:,} time steps (or lower batch_size)")
     raise ValueError(
-        f"X[{rows[top]}] has {int(lengths[top]):,} {what}: training on it would need "
+        f"X[{rows[top]}] has {int(lengths[top]):,} {what}{through}: training on it would need "
         f"about {n_tokens * per_token / 2**30:.1f} GiB, over the limit of "
         f"{MEMORY_LIMIT / 2**30:g} GiB (backpropagation through time keeps "
         f"every step's activations of a batch: {n_tokens:,} {what} in the "
@@ -326,15 +335,23 @@ def fit_loop(seqs, y, sample_weight, params, optimizer, average, rng, setup, his
                   f"validation accuracy {history.best_validation_score:.4f}", flush=True)
         best_params = linear_params
     batch_size = setup.batch_size_for(len(seqs))
+    # documents longer than the window are read through a new random window every epoch
+    window = setup.window_for(seqs)
+    lengths = seqs.lengths
+    if window is not None and (len(lengths) == 0 or lengths.max() <= window):
+        window = None
+    if window is not None:
+        lengths = np.minimum(lengths, window)
+    n_read = int(lengths.sum()) if seqs.text else seqs.n_tokens
     full_batch = None
-    if batch_size == len(seqs):  # the same batch every epoch: pack it once
+    if batch_size == len(seqs) and window is None:  # the same every epoch: pack it once
         full_batch = list(labelled_batches(seqs, y, sample_weight, [np.arange(len(seqs))]))
     converged = False
     for _ in range(1 if partial else setup.max_iter):
         start = time.perf_counter()
         if full_batch is None:
-            indices = epoch_batches(seqs.lengths, batch_size, seqs.text, setup.shuffle, rng)
-            batches = labelled_batches(seqs, y, sample_weight, indices)
+            indices = epoch_batches(lengths, batch_size, seqs.text, setup.shuffle, rng)
+            batches = labelled_batches(seqs, y, sample_weight, indices, window, rng)
         else:
             batches = full_batch
         n_batches = -(-len(seqs) // batch_size)
@@ -355,7 +372,7 @@ def fit_loop(seqs, y, sample_weight, params, optimizer, average, rng, setup, his
         history.epoch_times.append(seconds)
         if setup.verbose:
             print(f"{line}, {seconds:.2f} s, "
-                  f"{seqs.n_tokens / max(seconds, 1e-9):,.0f} tokens/s", flush=True)
+                  f"{n_read / max(seconds, 1e-9):,.0f} tokens/s", flush=True)
         if partial:
             continue
         if monitor.update(monitored) and early:
@@ -523,10 +540,11 @@ def predict_proba(params, arch, seqs, n_jobs=None):
     return proba
 
 
-def labelled_batches(seqs, y, sample_weight, indices):
+def labelled_batches(seqs, y, sample_weight, indices, window=None, rng=None):
     """(packed batch, labels, weights, bags) for each index array, labels in packed
-    order (bags None without a linear path)."""
-    for index, batch in zip(indices, seqs.pack_all(indices)):
+    order (bags None without a linear path); ``window`` and ``rng`` as
+    :meth:`~sklearn_rnn._data.Sequences.pack_all`'s (the bags hold whole documents)."""
+    for index, batch in zip(indices, seqs.pack_all(indices, window, rng)):
         order = index[batch.order]
         yield batch, y[order], sample_weight[order], seqs.bag_of(index, batch)
 

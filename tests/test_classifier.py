@@ -503,3 +503,76 @@ def test_threads_keep_overflow_quiet_and_errors_loud(seed_data, small_chunks):
     broken.weights_["Whh"][:] = np.nan  # the states of every chunk are not finite
     with pytest.raises(ValueError, match="states are not finite"):
         broken.predict_proba(X_test)
+
+
+# ------------------------------------------------------------------ train_window
+LONG_DOCS = DOCS + ["it was good " * 4 + "and then it was good", "it was bad " * 5 + "bad",
+                    "so very very very bad movie that was bad and not good at all"]
+LONG_LABELS = LABELS + ["pos", "neg", "neg"]
+
+
+class _Seen(list):
+    ids = None
+
+
+def _record_batches(monkeypatch):
+    """Record every training batch's packed lengths (and ids, in ``seen.ids``)."""
+    from sklearn_rnn import _rnn
+
+    seen = _Seen()
+    seen.ids = []
+    loss_and_grads = _rnn.loss_and_grads
+
+    def recording(params, batch, *args, **kwargs):
+        seen.append(tuple(batch.lengths.tolist()))
+        seen.ids.append(tuple(batch.ids.tolist()))
+        return loss_and_grads(params, batch, *args, **kwargs)
+
+    monkeypatch.setattr(_rnn, "loss_and_grads", recording)
+    return seen
+
+
+@pytest.mark.parametrize("batch_size", ["auto", 4])
+def test_train_window_trains_on_a_new_random_window_of_each_long_document_every_epoch(
+        monkeypatch, batch_size):
+    clf = Tutorial(random_state=0, max_iter=6, batch_size=batch_size, train_window=5)
+    seen = _record_batches(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        windowed = clone(clf).fit(LONG_DOCS, LONG_LABELS)
+        assert seen and max(max(lengths) for lengths in seen) == 5
+        if batch_size == "auto":  # one full batch, packed anew: other windows each epoch
+            assert len(seen) == 6 and len(set(seen.ids)) > 1
+        again = clone(clf).fit(LONG_DOCS, LONG_LABELS)
+        whole = clone(clf).set_params(train_window=None).fit(LONG_DOCS, LONG_LABELS)
+    _assert_same_fit(windowed, again, LONG_DOCS)  # the windows come from random_state
+    assert not np.array_equal(windowed.weights_["Whh"], whole.weights_["Whh"])
+    assert max(max(lengths) for lengths in seen[-4:]) == 17  # the longest, read whole
+    # prediction reads every token: the windowed model's probabilities depend on the
+    # first words of a long document, which the last 5 do not hold
+    proba = windowed.predict_proba(["good good good good " + LONG_DOCS[-2],
+                                    "bad bad bad bad " + LONG_DOCS[-2]])
+    assert not np.array_equal(proba[0], proba[1])
+
+
+def test_a_window_no_document_exceeds_changes_nothing(monkeypatch):
+    clf = Tutorial(random_state=0, max_iter=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        whole = clone(clf).set_params(train_window=None).fit(LONG_DOCS, LONG_LABELS)
+        # nothing drawn for windows: the same random stream, the same fit bit for bit
+        _assert_same_fit(whole, clone(clf).set_params(train_window=17).fit(
+            LONG_DOCS, LONG_LABELS), LONG_DOCS)
+        X = np.random.default_rng(0).normal(size=(12, 9, 2))
+        y = np.arange(12) % 2
+        # numeric sequences are read whole
+        _assert_same_fit(clone(clf).set_params(train_window=None).fit(X, y),
+                         clone(clf).set_params(train_window=2).fit(X, y), X)
+
+
+def test_partial_fit_reads_windows_too(monkeypatch):
+    seen = _record_batches(monkeypatch)
+    clf = Tutorial(random_state=0, train_window=3)
+    for _ in range(3):
+        clf.partial_fit(LONG_DOCS, LONG_LABELS, classes=["neg", "pos"])
+    assert len(seen) == 3 and all(max(lengths) == 3 for lengths in seen)

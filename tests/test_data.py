@@ -230,6 +230,43 @@ def test_sequences_of_token_ids_pack_each_batch_as_its_sequences():
         assert batch.batch_sizes == one.batch_sizes
 
 
+def test_random_windows_are_uniform_slices_of_the_longer_sequences_only():
+    starts, lengths = np.array([0, 3, 10, 16]), np.array([3, 7, 6, 0])
+    rng = np.random.RandomState(0)
+    seen = set()
+    for _ in range(200):
+        s, n = _data.random_windows(starts, lengths, 5, rng)
+        np.testing.assert_array_equal(n, [3, 5, 5, 0])
+        assert s[0] == 0 and s[3] == 16  # the short and empty ones as they are
+        assert 3 <= s[1] <= 3 + 7 - 5 and 10 <= s[2] <= 10 + 6 - 5
+        seen.add((int(s[1]) - 3, int(s[2]) - 10))
+    assert seen == {(a, b) for a in range(3) for b in range(2)}  # every placement drawn
+    np.testing.assert_array_equal(starts, [0, 3, 10, 16])  # the inputs left as they are
+    state = rng.get_state()[1].copy()
+    s, n = _data.random_windows(starts, lengths, 7, rng)
+    assert s is starts and n is lengths
+    np.testing.assert_array_equal(rng.get_state()[1], state)  # nothing drawn
+
+
+def test_pack_all_reads_a_window_of_the_longer_documents():
+    docs = [[1, 2, 3, 4, 5, 6], [7, 8], [9, 10, 11, 12]]
+    seqs = Sequences(_token_ids(docs))
+    batches = [np.array([0, 1]), np.array([2, 0])]
+    windows = set()
+    for seed in range(30):
+        packed = seqs.pack_all(batches, window=3, rng=np.random.RandomState(seed))
+        rows = [row for batch in packed for row in _unpack_text(batch)]
+        assert [len(r) for r in rows] == [3, 2, 3, 3]
+        assert rows[1] == [7, 8]
+        for doc, row in zip([0, 2, 0], [rows[0], rows[2], rows[3]]):
+            text = docs[doc]
+            assert any(text[k : k + 3] == row for k in range(len(text) - 2)), row
+        windows.add(tuple(rows[0]))
+    assert len(windows) == 4  # each of the 4 placements in the first document
+    # without a window, whole documents
+    assert _unpack_text(seqs.pack_all(batches)[0]) == [docs[0], docs[1]]
+
+
 def test_sequences_subset_keeps_the_table():
     table = object()
     seqs = Sequences(_token_ids([[1], [2, 3], [4]]), table)

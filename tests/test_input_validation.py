@@ -125,7 +125,8 @@ def test_not_fitted():
     "param, value",
     [("hidden_size", 0), ("solver", "lbfgs"), ("learning_rate_init", -1.0), ("batch_size", 0),
      ("clip_value", 0.0), ("max_iter", 0), ("momentum", 1.5), ("min_df", 1.5),
-     ("max_len", 0), ("dtype", "float16"), ("tokenizer", "split"), ("n_jobs", "two")],
+     ("max_len", 0), ("train_window", 0), ("dtype", "float16"), ("tokenizer", "split"),
+     ("n_jobs", "two")],
 )
 def test_invalid_parameter_names_the_parameter(param, value):
     clf = RNNSentimentClassifier(**{param: value})  # __init__ only stores

@@ -259,12 +259,30 @@ def test_a_document_too_long_to_train_on_is_refused_before_allocating():
     try:
         with pytest.raises(ValueError, match=r"X\[10\] has 2,000,000 tokens.*"
                                              r"max_len=[\d,]+ tokens"):
-            RNNSentimentClassifier(random_state=0).fit(docs, labels)
+            RNNSentimentClassifier(random_state=0, train_window=None).fit(docs, labels)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     # the token strings and ids, not the network's activations (about 35 GB)
     assert peak < 600 * 2**20, peak
+
+
+def test_the_default_window_trains_on_a_document_too_long_to_train_on_whole(monkeypatch):
+    from sklearn_rnn import _rnn, _training
+
+    monkeypatch.setattr(_training, "MEMORY_LIMIT", 8 * 2**20)
+    docs = ["good film", "bad film"] * 5 + [" ".join(["good", "fine"] * 10_000)]
+    labels = [1, 0] * 5 + [1]
+    with pytest.raises(ValueError, match=r"X\[10\] has 20,000 tokens: .*Set train_window="):
+        RNNSentimentClassifier(random_state=0, train_window=None).fit(docs, labels)
+    steps = []
+    loss_and_grads = _rnn.loss_and_grads
+    monkeypatch.setattr(_rnn, "loss_and_grads", lambda params, batch, *a, **k: (
+        steps.append(max(batch.lengths)), loss_and_grads(params, batch, *a, **k))[1])
+    with pytest.warns(ConvergenceWarning):
+        clf = RNNSentimentClassifier(random_state=0, max_iter=3).fit(docs, labels)
+    assert steps == [128] * 3  # one full batch an epoch, the long document's window
+    assert clf.n_iter_ == 3
 
 
 @pytest.mark.parametrize("params", [
@@ -289,7 +307,7 @@ def test_the_memory_limit_is_an_upper_bound_and_max_len_meets_it(params, monkeyp
             # no subwords nor linear path: their 65,536 rows and 2**20 columns would
             # dominate the peak of short documents
             RNNSentimentClassifier(max_iter=1, random_state=0, subword_ngrams=None,
-                                   word_ngrams=None,
+                                   word_ngrams=None, train_window=None,
                                    **params).fit(docs, np.arange(len(docs)) % 2)
             return tracemalloc.get_traced_memory()[1]
         finally:
@@ -297,7 +315,8 @@ def test_the_memory_limit_is_an_upper_bound_and_max_len_meets_it(params, monkeyp
 
     with pytest.warns(ConvergenceWarning):
         measured = (peak_of_fit(16_000) - peak_of_fit(8000)) / 8000  # bytes per token
-    clf = RNNSentimentClassifier(subword_ngrams=None, word_ngrams=None, **params)
+    clf = RNNSentimentClassifier(subword_ngrams=None, word_ngrams=None, train_window=None,
+                                 **params)
     monkeypatch.setattr(_training, "MEMORY_LIMIT", 8 * 2**20)
     docs = short + [" ".join(rng.choice(words, 10_000))]
     with pytest.raises(ValueError, match=r"X\[10\] has 10,000 tokens") as refused:

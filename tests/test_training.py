@@ -405,6 +405,25 @@ def test_check_memory_refuses_naming_the_document(monkeypatch):
     assert "in the 3 longest sequences" in str(e.value)
 
 
+def test_check_memory_counts_the_tokens_a_window_reads(monkeypatch):
+    setup = _setup(hidden_size=8)
+    per_token = _rnn.training_bytes_per_token(setup.arch, 8, 3, 4)
+    lengths, rows = np.array([5, 100, 7]), np.array([2, 5, 9])
+    # a window of 50 reads 50 + 7 tokens of the two longest
+    monkeypatch.setattr(_training, "MEMORY_LIMIT", 57 * per_token)
+    _training.check_memory(lengths, rows, setup, 2, True, 3, 4, window=50)
+    with pytest.raises(ValueError, match=r"X\[5\] has 100 tokens: .* 107 tokens in the 2"):
+        _training.check_memory(lengths, rows, setup, 2, True, 3, 4)
+    monkeypatch.setattr(_training, "MEMORY_LIMIT", 56 * per_token)
+    with pytest.raises(ValueError, match=r"X\[5\] has 100 tokens, read through "
+                                         r"train_window=50: .* 57 tokens in the 2 longest.*"
+                                         r"Set train_window=28 "):
+        _training.check_memory(lengths, rows, setup, 2, True, 3, 4, window=50)
+    # a window longer than every document changes nothing
+    with pytest.raises(ValueError, match=r"X\[5\] has 100 tokens: .* 107 tokens"):
+        _training.check_memory(lengths, rows, setup, 2, True, 3, 4, window=100)
+
+
 def test_make_optimizer_follows_the_setup():
     rng = np.random.default_rng(0)
     params = random_params(rng, _rnn.TUTORIAL, 5)
@@ -655,8 +674,10 @@ def test_memory_refusal_message_in_full(monkeypatch):
         f"X[5] has 100 tokens: training on it would need about {gib:.1f} GiB, over the "
         f"limit of {106 * per_token / 2**30:g} GiB (backpropagation through time keeps "
         f"every step's activations of a batch: 107 tokens in the 2 longest sequences, "
-        f"about {per_token:,} bytes each for this network). Keep the last max_len=53 "
-        "tokens of each document (or lower batch_size).")
+        f"about {per_token:,} bytes each for this network). Set train_window=53 (training "
+        "reads a window of that many tokens of each document per epoch; prediction reads "
+        "them whole), keep the last max_len=53 tokens of each document, or lower "
+        "batch_size.")
     monkeypatch.setattr(_training, "MEMORY_LIMIT", 5 * per_token)  # under one token each
     with pytest.raises(ValueError, match=r"at most 1 time steps \(or lower batch_size\)\.$"):
         _training.check_memory(lengths, rows, setup, 8, False, 3, 4)
