@@ -30,7 +30,7 @@ from . import _rnn, _training
 from ._cells import CELLS
 from ._data import PREDICT_DOCUMENTS, Sequences, distinct_samples, text_input
 from ._encoding import TextEncoding
-from ._linear import inverse_document_frequency, ngram_bag
+from ._linear import hashed_ngrams, inverse_document_frequency, ngram_bag, weigh_bag
 from ._optim import SOLVERS
 from ._text import _truncate, build_analyzer
 from ._threads import blas_limits
@@ -610,18 +610,22 @@ class RNNSentimentClassifier(ClassifierMixin, BaseEstimator):
         tokens = data.tokens()
         if not fitting:
             return self._encode(tokens)
+        hashed = None
         if self.word_ngrams is not None:
             self._bag_ngrams = self.word_ngrams
-            if self.hash_buckets is None:  # the n-grams' weights, from these documents
-                self._bag_idf = inverse_document_frequency(
-                    ngram_bag(_truncate(tokens, self.max_len), self.word_ngrams))
+            # hashed once: the n-grams' weights learned from these documents, then the bags
+            hashed = hashed_ngrams(_truncate(tokens, self.max_len), self.word_ngrams)
+            if self.hash_buckets is None:
+                self._bag_idf = inverse_document_frequency(hashed)
         encoding, seqs = TextEncoding.fit(
             tokens, vocabulary=self.vocabulary, min_df=self.min_df,
             max_features=self.max_features, max_len=self.max_len,
             subword_ngrams=self.subword_ngrams, hash_buckets=self.hash_buckets,
             dtype=np.dtype(self.dtype))
         encoding.store(self)
-        return self._with_bag(seqs, tokens)
+        if hashed is not None:
+            seqs.bag = weigh_bag(hashed, getattr(self, "_bag_idf", None))
+        return seqs
 
     def _encode(self, token_lists):
         """Documents as a fitted estimator encodes them, as :class:`Sequences`."""

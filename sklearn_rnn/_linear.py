@@ -55,11 +55,23 @@ def ngram_bag(token_lists, n, idf=None):
     with ``idf`` (one weight per column, see :func:`inverse_document_frequency`), its
     weight (the columns of weight 0, which no training document had, dropped); each
     non-empty row scaled to unit length. An empty document has an empty row."""
+    return weigh_bag(hashed_ngrams(token_lists, n), idf)
+
+
+def hashed_ngrams(token_lists, n):
+    """The n-gram columns of each document, each once, indices sorted (a CSR matrix
+    whose values are not yet set): what :func:`weigh_bag` makes a bag of."""
     hasher = FeatureHasher(n_features=BAG_BUCKETS, input_type="string",
                            alternate_sign=False, dtype=np.float64)
     bag = hasher.transform(_features(list(tokens), n) for tokens in token_lists).tocsr()
     bag.sum_duplicates()
     bag.sort_indices()
+    return bag
+
+
+def weigh_bag(bag, idf=None):
+    """:func:`ngram_bag` from :func:`hashed_ngrams`'s ``bag`` (whose values it
+    overwrites)."""
     if idf is None:
         bag.data[:] = 1.0
     else:

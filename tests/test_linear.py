@@ -12,7 +12,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from models import numeric_grad, random_params
 from sklearn_rnn import (
-    RNNSentimentClassifier, _linear, _packing, _rnn, _training, explain_prediction,
+    RNNSentimentClassifier, _classifier, _linear, _packing, _rnn, _training,
+    explain_prediction,
 )
 from sklearn_rnn._data import Sequences, distinct_samples
 from sklearn_rnn._text import TokenIds
@@ -177,6 +178,27 @@ def test_the_default_has_a_linear_path_with_the_documented_weights(seed_data):
     numeric = RNNSentimentClassifier(**SMALL).fit(np.random.default_rng(0).normal(
         size=(20, 4)), [0, 1] * 10)
     assert "Wbag" not in numeric.weights_
+
+
+@pytest.mark.parametrize("max_len", [None, 2])
+def test_fit_hashes_the_ngrams_once_into_the_documented_bags(seed_data, max_len, monkeypatch):
+    from sklearn_rnn._data import text_input
+
+    X = seed_data[0]
+    clf = RNNSentimentClassifier(max_len=max_len)
+    calls = []
+    hashed_ngrams = _linear.hashed_ngrams
+    monkeypatch.setattr(_classifier, "hashed_ngrams",
+                        lambda *a: calls.append(a) or hashed_ngrams(*a))
+    data = text_input(X, clf._analyzer)
+    seqs = clf._sequences("text", data, fitting=True)
+    assert len(calls) == 1
+    tokens = [t if max_len is None else t[-max_len:] for t in data.tokens()]
+    idf = _linear.inverse_document_frequency(_linear.ngram_bag(tokens, 2))
+    np.testing.assert_array_equal(clf._bag_idf, idf)
+    expected = _linear.ngram_bag(tokens, 2, idf)
+    for part in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(seqs.bag, part), getattr(expected, part))
 
 
 def test_the_linear_path_alone_is_kept_when_the_network_is_not_clearly_better(
