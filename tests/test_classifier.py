@@ -168,7 +168,7 @@ def test_a_zero_weight_document_is_not_refused_for_its_length(monkeypatch):
 
     monkeypatch.setattr(_training, "MEMORY_LIMIT", 8 * 2**20)
     long = " ".join(["good"] * 20_000)
-    clf = Tutorial(random_state=0, max_iter=5)
+    clf = Tutorial(random_state=0, max_iter=5, train_window=None)  # whole documents
     with pytest.raises(ValueError, match=r"X\[3\] has 20,000 tokens"):
         clone(clf).fit(DOCS[:3] + [long] + DOCS[3:], LABELS[:3] + ["pos"] + LABELS[3:])
     w = np.ones(len(DOCS) + 1)
