@@ -239,3 +239,22 @@ def test_a_model_saved_by_an_earlier_version_goes_on_training():
     for weights in continued[1:]:
         for k in weights:
             assert_array_equal(weights[k], continued[0][k], err_msg=k)
+
+
+def test_a_model_pickled_before_n_jobs_and_train_window_loads_as_it_was():
+    X, _, y, _ = load_seed_sentiment()
+    docs = list(X) + [" ".join(X[:20])]  # one document longer than a window of 16
+    labels = list(y) + [y[0]]
+    clf = RNNSentimentClassifier(hidden_size=8, max_iter=3, random_state=0,
+                                 train_window=16).fit(docs, labels)
+    state = clf.__getstate__()
+    for name in ("n_jobs", "train_window"):
+        del state[name]
+    old = pickle.loads(pickle.dumps(clf))
+    old.__dict__.clear()
+    old.__setstate__(state)
+    # the parameters' behaviour before they existed: one thread, whole documents
+    assert old.n_jobs is None and old.train_window is None
+    assert_array_equal(old.predict_proba(docs), clf.predict_proba(docs))
+    old.partial_fit(docs, labels)  # and training goes on, reading whole documents
+    assert old.get_params()["train_window"] is None
