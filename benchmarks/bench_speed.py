@@ -90,6 +90,8 @@ def make_ours(args):
         # the baseline's tokens: CountVectorizer's default analyzer, every word kept
         lowercase=True, token_pattern=CountVectorizer().token_pattern, min_df=1,
         max_features=None, max_len=None,
+        # every token of every document, as PyTorch reads them
+        train_window=None,
         # prediction on as many threads as PyTorch's side (training is sequential)
         n_jobs=args.threads,
     )
