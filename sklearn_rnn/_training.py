@@ -338,10 +338,10 @@ def fit_loop(seqs, y, sample_weight, params, optimizer, average, rng, setup, his
     # documents longer than the window are read through a new random window every epoch
     window = setup.window_for(seqs)
     lengths = seqs.lengths
-    if window is not None and (len(lengths) == 0 or lengths.max() <= window):
-        window = None
-    if window is not None:
+    if window is not None and len(lengths) and lengths.max() > window:
         lengths = np.minimum(lengths, window)
+    else:
+        window = None
     n_read = int(lengths.sum()) if seqs.text else seqs.n_tokens
     full_batch = None
     if batch_size == len(seqs) and window is None:  # the same every epoch: pack it once

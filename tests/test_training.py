@@ -852,6 +852,22 @@ def test_fit_loop_verbose_line_gives_the_epochs_time_and_speed(monkeypatch, caps
     assert history.epoch_times == [seconds]
 
 
+def test_fit_loop_verbose_speed_counts_the_tokens_the_windows_read(monkeypatch, capsys):
+    # documents of 3, 10 and 20 tokens through a window of 5: 3 + 5 + 5 tokens an epoch
+    seqs = _data.Sequences(_text.TokenIds.from_lengths(np.arange(33) % 4,
+                                                       np.array([3, 10, 20])))
+    y, w = np.array([0, 1, 0]), np.ones(3)
+    clock = iter([10.0, 10.5])
+    monkeypatch.setattr(_training.time, "perf_counter", lambda: next(clock))
+    setup = _setup(max_iter=1, verbose=1, early_stopping=False, train_window=5)
+    params = _rnn.init_params(setup.arch, 4, 2, 4, None, check_random_state(0), np.float64)
+    with pytest.warns(ConvergenceWarning):
+        optimizer = _training.make_optimizer(params, setup, 3, _rnn.looked_up_names(params))
+        _training.fit_loop(seqs, y, w, params, optimizer,
+                           None, check_random_state(0), setup, _history())
+    assert capsys.readouterr().out.endswith(", 0.50 s, 26 tokens/s\n")
+
+
 def test_train_step_penalizes_the_weights_by_alpha():
     seqs, y, w = _numeric_task(6)
     setup = _setup(solver="sgd", momentum=0.0, alpha=0.5)
