@@ -6,6 +6,7 @@ Usage::
     python benchmarks/bench_speed.py DATA_PATH [--torch] [--cell tanh|gru|lstm]
         [--bidirectional] [--pooling last|max+mean] [--embedding-size E] [--epochs 2]
         [--lr 5e-3] [--hidden 64] [--batch 32] [--rounds 3] [--threads 2] [--limit N]
+        [--blas-products]
 
 ``DATA_PATH`` is the tweets corpus (``tweets_sentiment.csv.gz``, columns ``text`` and
 ``sentiment``), split with
@@ -28,10 +29,16 @@ so that a noisy machine affects them alike; each system's best round counts:
 - training: the loop alone. Ours: the sum of the estimator's ``epoch_times_``; PyTorch:
   its loop over the prepared batches. Tokens per second count the training tokens
   (``max(1, len(tokens))`` per document) times the epochs.
-- prediction: the network on the test split, best of three. Ours: ``predict`` less the
-  time the same analyzer takes to tokenize the test documents, with ``n_jobs`` =
-  ``--threads`` (PyTorch's thread count); PyTorch: padding and the forward pass in
-  batches of 1024, as the baseline does.
+- prediction: the network on the test split, best of three, from the same tokens on both
+  sides (tokenizing is not timed). Ours: ``predict`` on the token lists (checking and
+  encoding them, then the network), with ``n_jobs`` = ``--threads`` (PyTorch's thread
+  count); PyTorch: looking the tokens up, padding and the forward pass in batches of
+  1024, as the baseline does.
+
+``--blas-products`` also times our prediction with every fixed-point product
+(:mod:`sklearn_rnn._exact`) replaced by one BLAS product in the weights' dtype, with the
+same fitted model: what the same answer on every machine costs. That is a measurement,
+not an option of sklearn_rnn: such float32 products depend on the batch and on the CPU.
 
 Training runs on one thread on our side (BLAS is pinned to one thread for networks this
 small) and on ``--threads`` on PyTorch's.
@@ -50,6 +57,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.model_selection import train_test_split
 
+import sklearn_rnn._rnn
 from sklearn_rnn import RNNSentimentClassifier
 from sklearn_rnn._cells import CELLS
 from sklearn_rnn.datasets import load_text_csv
@@ -97,21 +105,46 @@ def make_ours(args):
     )
 
 
-def run_ours(data, args):
-    X_train, X_test, y_train, y_test = data
-    clf = make_ours(args).fit(X_train, y_train)
-    analyzer = CountVectorizer().build_analyzer()
+class BlasProduct:
+    """``x @ W.T`` as one BLAS product in the weights' dtype: prediction's products
+    without the fixed point of :class:`sklearn_rnn._exact.ExactProduct` (its interface)."""
+
+    def __init__(self, W, bounded=False):
+        self.dtype, self.WT = W.dtype, np.ascontiguousarray(W.T)
+
+    def __call__(self, x, dtype=None):
+        out = np.dot(x.astype(self.dtype, copy=False), self.WT)
+        return out.astype(self.dtype if dtype is None else dtype, copy=False)
+
+
+def time_predict(clf, token_lists):
+    """Best of ``PREDICT_REPEATS`` of ``predict`` on pre-tokenized documents; the
+    predictions."""
     predict_s = float("inf")
     for _ in range(PREDICT_REPEATS):
         start = time.perf_counter()
-        for doc in X_test:
-            analyzer(doc)
-        tokenize_s = time.perf_counter() - start
-        start = time.perf_counter()
-        pred = clf.predict(X_test)
-        predict_s = min(predict_s, time.perf_counter() - start - tokenize_s)
-    return {"fit_s": sum(clf.epoch_times_), "predict_s": predict_s,
-            "accuracy": float(np.mean(pred == y_test))}
+        pred = clf.predict(token_lists)
+        predict_s = min(predict_s, time.perf_counter() - start)
+    return predict_s, pred
+
+
+def run_ours(data, args):
+    X_train, X_test, y_train, y_test = data
+    clf = make_ours(args).fit(X_train, y_train)
+    # the tokens PyTorch's side reads: tokenizing is timed on neither side
+    analyzer = CountVectorizer().build_analyzer()
+    X_test = [analyzer(doc) for doc in X_test]
+    predict_s, pred = time_predict(clf, X_test)
+    result = {"fit_s": sum(clf.epoch_times_), "predict_s": predict_s,
+              "accuracy": float(np.mean(pred == y_test))}
+    if args.blas_products:
+        exact = sklearn_rnn._rnn.ExactProduct
+        sklearn_rnn._rnn.ExactProduct = BlasProduct
+        try:
+            result["predict_blas_s"] = time_predict(clf, X_test)[0]
+        finally:
+            sklearn_rnn._rnn.ExactProduct = exact
+    return result
 
 
 # ----------------------------------------------------------------------- PyTorch side
@@ -240,6 +273,9 @@ def main(argv=None):
                     help="torch.set_num_threads, and our n_jobs in prediction")
     ap.add_argument("--limit", type=int, default=None, metavar="N",
                     help="the first N training and test documents: a quick check only")
+    ap.add_argument("--blas-products", action="store_true",
+                    help="also time our prediction with plain BLAS products in place of "
+                         "the fixed-point ones (a measurement, not an option)")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     torch = None
@@ -276,6 +312,8 @@ def main(argv=None):
             b["train"] = max(b["train"], n_train / r["fit_s"])
             b["predict"] = max(b["predict"], n_test / r["predict_s"])
             b["accuracy"].add(round(r["accuracy"], 4))
+            if "predict_blas_s" in r:
+                b["predict_blas"] = max(b.get("predict_blas", 0.0), n_test / r["predict_blas_s"])
     print(f"\n{'system':<14} {'train tokens/s':>15} {'predict tokens/s':>17}  accuracy")
     for name, b in best.items():
         accuracy = "/".join(f"{a:.4f}" for a in sorted(b["accuracy"]))
@@ -283,6 +321,13 @@ def main(argv=None):
     for name in list(best)[1:]:
         print(f"ours / {name}: train {best['ours']['train'] / best[name]['train']:.2f}x, "
               f"predict {best['ours']['predict'] / best[name]['predict']:.2f}x")
+    if args.blas_products:
+        blas = best["ours"]["predict_blas"]
+        print(f"ours with BLAS products in prediction (not an option: float32 results would "
+              f"depend on the batch and the CPU): predict {blas:,.0f} tokens/s, "
+              f"{blas / best['ours']['predict']:.2f}x the fixed point's"
+              + "".join(f", {blas / best[name]['predict']:.2f}x {name}"
+                        for name in list(best)[1:]))
 
 
 if __name__ == "__main__":
